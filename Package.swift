@@ -1,0 +1,78 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Onbrand",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "onbrand", targets: ["onbrand"]),
+        .library(name: "OnbrandXML", targets: ["OnbrandXML"]),
+        .library(name: "OnbrandInputs", targets: ["OnbrandInputs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .target(
+            name: "OnbrandXML",
+            dependencies: ["CLibXML2"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OnbrandInputs",
+            dependencies: [
+                "OnbrandXML",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "onbrand",
+            dependencies: [
+                "OnbrandInputs",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "onbrand-benchmarks",
+            dependencies: ["OnbrandInputs", "OnbrandXML"],
+            path: "Sources/OnbrandBenchmarks",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OnbrandTestSupport",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OnbrandXMLTests",
+            dependencies: ["OnbrandXML", "OnbrandTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OnbrandInputsTests",
+            dependencies: ["OnbrandInputs", "OnbrandXML", "OnbrandTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OnbrandCLITests",
+            dependencies: ["onbrand", "OnbrandTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

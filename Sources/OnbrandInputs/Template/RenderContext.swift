@@ -1,0 +1,229 @@
+/// The values a template is rendered with: `{brand, product, locale}`, as plain Sendable data.
+public struct RenderContext: Sendable, Hashable {
+    public indirect enum Value: Sendable, Hashable {
+        case string(String)
+        case bool(Bool)
+        case list([Value])
+        case map([String: Value])
+
+        /// The form swift-mustache walks: dictionaries, arrays, strings.
+        var mustacheValue: Any {
+            switch self {
+            case .string(let string): string
+            case .bool(let bool): bool
+            case .list(let values): values.map(\.mustacheValue)
+            case .map(let members): members.mapValues(\.mustacheValue)
+            }
+        }
+    }
+
+    public var root: [String: Value]
+
+    public init(root: [String: Value]) {
+        self.root = root
+    }
+
+    /// The context for one product in one locale, with the template's channel picked out of the brand.
+    public init(brand: BrandGuide, product: Product, locale: String, channel: String?) {
+        root = [
+            "brand": Self.brandValue(brand, locale: locale, channel: channel),
+            "product": Self.productValue(product),
+            "locale": Self.localeValue(brand, code: locale),
+        ]
+    }
+
+    // MARK: - Building
+
+    private static func map(_ pairs: [(String, Value?)]) -> Value {
+        var members: [String: Value] = [:]
+        for (key, value) in pairs {
+            if let value { members[key] = value }
+        }
+        return .map(members)
+    }
+
+    private static func text(_ string: String?) -> Value? {
+        guard let string, !string.isEmpty else { return nil }
+        return .string(string)
+    }
+
+    private static func list(_ strings: [String]?) -> Value { .list((strings ?? []).map(Value.string)) }
+
+    static func brandValue(_ brand: BrandGuide, locale: String, channel channelID: String?) -> Value {
+        let voice = brand.voice ?? BrandGuide.Voice()
+        let imagery = brand.imagery ?? BrandGuide.Imagery()
+        let localeRules = brand.locale(locale)
+        let style = localeRules?.altText.map { BrandGuide.AltTextStyle.inheriting($0, brand.altText ?? .init()) } ?? brand.altText
+        let disclaimers = (brand.disclaimers ?? []).filter { disclaimer in
+            (disclaimer.channel == nil || disclaimer.channel == channelID)
+                && (disclaimer.locale == nil || disclaimer.locale?.lowercased() == locale.lowercased())
+        }
+        let channel = channelID.flatMap { brand.channel($0) }
+        return map([
+            ("id", text(brand.id)),
+            ("name", text(brand.name)),
+            ("tagline", text(brand.tagline)),
+            (
+                "voice",
+                map([
+                    ("adjectives", list(voice.adjectives)), ("do", list(voice.dos)), ("dont", list(voice.donts)),
+                    ("samplePhrases", list(voice.samplePhrases)),
+                    ("bannedWords", list((voice.bannedWords ?? []) + (localeRules?.bannedWords ?? []))),
+                    ("bannedClaims", list(voice.bannedClaims)),
+                ])
+            ),
+            (
+                "palette",
+                .list(
+                    brand.colors.map { color in
+                        map([
+                            ("name", text(color.name)), ("hex", text(color.hex)), ("role", text(color.role)),
+                            ("usage", color.usage.map { .string(Self.format($0)) }),
+                        ])
+                    })
+            ),
+            (
+                "typography",
+                .list(
+                    (brand.typography ?? []).map { face in
+                        map([
+                            ("role", text(face.role)), ("family", text(face.family)), ("weight", text(face.weight)),
+                            ("fallback", text(face.fallback)),
+                        ])
+                    })
+            ),
+            ("logo", map([("file", text(brand.logo?.file)), ("rules", list(brand.logo?.rules))])),
+            (
+                "imagery",
+                map([
+                    ("lighting", text(imagery.lighting)), ("background", text(imagery.background)),
+                    ("composition", text(imagery.composition)), ("props", text(imagery.props)),
+                    ("people", text(imagery.people)),
+                ])
+            ),
+            ("prohibited", list(brand.prohibited)),
+            ("disclaimers", .list(disclaimers.map { map([("text", .string($0.text))]) })),
+            (
+                "altText",
+                map([
+                    ("tone", text(style?.tone)),
+                    ("maxLength", .string(String(style?.maxLength ?? BrandGuide.AltTextStyle.defaultMaxLength))),
+                    ("language", .string(style?.language ?? locale)),
+                ])
+            ),
+            (
+                "channel",
+                channelID.map { id in
+                    map([("id", .string(id)), ("background", text(channel?.background)), ("notes", list(channel?.notes))])
+                }
+            ),
+        ])
+    }
+
+    static func productValue(_ product: Product) -> Value {
+        var pairs: [(String, Value?)] = [
+            ("id", .string(product.id)), ("title", text(product.title)), ("description", text(product.description)),
+            ("link", text(product.link)), ("image_link", text(product.imageLink)),
+            ("additional_image_link", list(product.additionalImageLinks)),
+            ("price", text(product.price?.description)), ("sale_price", text(product.salePrice?.description)),
+            ("availability", text(product.availability)), ("brand", text(product.brand)), ("gtin", text(product.gtin)),
+            ("mpn", text(product.mpn)), ("condition", text(product.condition)),
+            ("google_product_category", text(product.googleProductCategory)), ("product_type", text(product.productType)),
+            ("color", text(product.color)), ("size", text(product.size)), ("material", text(product.material)),
+            ("pattern", text(product.pattern)), ("gender", text(product.gender)), ("age_group", text(product.ageGroup)),
+            ("item_group_id", text(product.itemGroupID)), ("product_highlight", list(product.highlights)),
+            (
+                "product_detail",
+                .list(
+                    product.details.map { detail in
+                        map([
+                            ("section_name", text(detail.sectionName)), ("attribute_name", .string(detail.attributeName)),
+                            ("attribute_value", .string(detail.attributeValue)),
+                        ])
+                    })
+            ),
+            ("attributes", .list(product.extraAttributes.map { map([("name", .string($0.name)), ("value", .string($0.value))]) })),
+        ]
+        for (index, label) in product.customLabels.enumerated() { pairs.append(("custom_label_\(index)", text(label))) }
+        return map(pairs)
+    }
+
+    static func localeValue(_ brand: BrandGuide, code: String) -> Value {
+        let rules = brand.locale(code)
+        return map([
+            ("code", .string(code)), ("name", text(rules?.name)), ("language", .string(LocaleCode.language(of: code))),
+            ("notes", list(rules?.notes)), ("disclaimers", list(rules?.disclaimers)), ("bannedWords", list(rules?.bannedWords)),
+        ])
+    }
+
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    /// A context where every field Onbrand can supply has a value: templates are checked against it
+    /// at load time, so a variable that fails here is misspelt or unknown, not merely absent.
+    public static func exemplar(for template: PromptTemplate) -> RenderContext {
+        var brand = BrandGuide(id: "exemplar")
+        brand.name = "Brand"
+        brand.tagline = "Tagline"
+        var voice = BrandGuide.Voice()
+        voice.adjectives = ["warm"]
+        voice.dos = ["do"]
+        voice.donts = ["dont"]
+        voice.samplePhrases = ["sample"]
+        voice.bannedWords = ["banned"]
+        voice.bannedClaims = ["claim"]
+        brand.voice = voice
+        var palette = BrandGuide.Palette()
+        palette.colors = [BrandGuide.BrandColor(name: "Primary", hex: "#000000", role: "primary", usage: 50)]
+        brand.palette = palette
+        brand.typography = [BrandGuide.Typeface(role: "heading", family: "Inter", weight: "700", fallback: "sans-serif")]
+        var logo = BrandGuide.Logo()
+        logo.file = "logo.png"
+        logo.rules = ["rule"]
+        brand.logo = logo
+        var imagery = BrandGuide.Imagery()
+        imagery.lighting = "l"
+        imagery.background = "b"
+        imagery.composition = "c"
+        imagery.props = "p"
+        imagery.people = "p"
+        brand.imagery = imagery
+        brand.prohibited = ["x"]
+        brand.disclaimers = [BrandGuide.Disclaimer(text: "d")]
+        var style = BrandGuide.AltTextStyle()
+        style.tone = "plain"
+        style.maxLength = 125
+        style.language = "en-US"
+        brand.altText = style
+        var channel = BrandGuide.Channel(id: template.channel ?? "ecommerce")
+        channel.background = "white"
+        channel.notes = ["note"]
+        brand.channels = [channel]
+        var locale = BrandGuide.Locale(code: "en-US")
+        locale.name = "English"
+        locale.notes = ["note"]
+        locale.disclaimers = ["d"]
+        locale.bannedWords = ["w"]
+        brand.locales = [locale]
+        var product = Product(id: "SKU-1")
+        product.title = "t"
+        product.description = "d"
+        product.link = "l"
+        product.imageLink = "i"
+        product.additionalImageLinks = ["a"]
+        product.price = Price(amount: "1.00", currency: "USD")
+        product.salePrice = product.price
+        for keyPath: WritableKeyPath<Product, String?> in [
+            \.availability, \.brand, \.gtin, \.mpn, \.condition, \.googleProductCategory, \.productType, \.color, \.size,
+            \.material, \.pattern, \.gender, \.ageGroup, \.itemGroupID,
+        ] {
+            product[keyPath: keyPath] = "x"
+        }
+        product.customLabels = ["0", "1", "2", "3", "4"]
+        product.highlights = ["h"]
+        product.details = [Product.Detail(sectionName: "s", attributeName: "n", attributeValue: "v")]
+        product.extraAttributes = [Product.Attribute(name: "n", value: "v")]
+        return RenderContext(brand: brand, product: product, locale: "en-US", channel: template.channel ?? "ecommerce")
+    }
+}

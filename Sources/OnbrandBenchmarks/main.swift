@@ -1,1 +1,53 @@
-print("bench")
+import Foundation
+import OnbrandInputs
+
+/// Benchmarks for BENCHMARKS.md. Timings live here, never in unit tests.
+///
+///     swift run -c release onbrand-benchmarks ingest FEED.xml [--repeat N]
+///
+/// Prints products, seconds, products/s, MB/s and peak RSS (VmHWM) as one line of JSON.
+
+func peakRSSKilobytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return 0
+}
+
+func ingest(_ path: String) throws -> (products: Int, seconds: Double) {
+    let start = ContinuousClock.now
+    let reader = try CatalogReader(contentsOf: path)
+    var count = 0
+    var fields = 0
+    while let product = try reader.next() {
+        count += 1
+        fields += product.extraAttributes.count + product.details.count
+    }
+    let elapsed = ContinuousClock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    precondition(fields >= 0)
+    return (count, seconds)
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+guard arguments.first == "ingest", let path = arguments.dropFirst().first else {
+    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N]\n".utf8))
+    exit(64)
+}
+var repeats = 1
+if let index = arguments.firstIndex(of: "--repeat"), let value = arguments[arguments.index(after: index)...].dropFirst().first ?? nil {
+    repeats = Int(value) ?? 1
+}
+let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.doubleValue ?? 0
+var best = Double.infinity
+var products = 0
+for _ in 0..<repeats {
+    let run = try ingest(path)
+    products = run.products
+    best = min(best, run.seconds)
+}
+let line = String(
+    format: "{\"benchmark\":\"ingest\",\"file\":\"%@\",\"products\":%d,\"seconds\":%.3f,\"productsPerSecond\":%.0f,\"megabytesPerSecond\":%.1f,\"peakRSSMegabytes\":%.1f}",
+    path, products, best, Double(products) / best, bytes / 1_000_000 / best, Double(peakRSSKilobytes()) / 1024)
+print(line)

@@ -113,6 +113,10 @@ extension String {
     /// Trims the four XML white-space characters (space, tab, CR, LF) and, for text from
     /// real feeds, any other Unicode white space at the ends.
     public func trimmingXMLWhitespace() -> String {
+        // Fast path: nothing to trim when both ends are visible ASCII.
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
+            return self
+        }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

@@ -237,14 +237,26 @@ struct JSONProductMapper {
         "@context", "@type", "@id", "sku", "productID", "name", "description", "url", "image", "brand", "offers",
         "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "mpn", "color", "size", "material", "pattern", "category",
         "inProductGroupWithID", "productGroupID", "hasVariant", "variesBy", "itemCondition", "audience", "inLanguage",
+        "additionalProperty",
     ]
 
     private mutating func jsonLDProduct(_ node: JSONNode, path: String, inheriting group: JSONNode?) -> Product? {
         func value(_ key: String) -> JSONNode? { node[key] ?? group?[key] }
         var fields = ProductFields()
         let id = node["sku"] ?? node["productID"] ?? node["gtin13"] ?? node["gtin"] ?? node["mpn"] ?? node["@id"]
-        if let id = id?.scalarText { fields.set("id", id) }
+        if let id = id?.scalarText {
+            fields.set("id", id)
+        } else if let name = node["name"]?.scalarText, !Self.slug(name).isEmpty {
+            // Product pages often carry no identifier at all; the name is the only stable handle.
+            fields.set("id", Self.slug(name))
+            report(
+                "the schema.org Product has no sku; its ID \"\(Self.slug(name))\" is made from its name", node, path,
+                hint: "add \"sku\" so the ID survives a change of name", severity: .warning)
+        }
         if let name = value("name")?.scalarText { fields.set("title", name) }
+        for property in node["additionalProperty"]?.arrayElements ?? [] {
+            fields.addDetail(section: nil, name: property["name"]?.scalarText, value: property["value"]?.scalarText)
+        }
         if let description = value("description")?.scalarText { fields.set("description", HTMLText.plain(description)) }
         if let url = value("url")?.scalarText { fields.set("link", url) }
         for (index, image) in Self.imageURLs(value("image")).enumerated() {
@@ -293,6 +305,20 @@ struct JSONProductMapper {
         }
         checkSafety(product, node, path)
         return product
+    }
+
+    /// `Even G2` → `even-g2`.
+    static func slug(_ name: String) -> String {
+        var slug = ""
+        for scalar in name.lowercased().unicodeScalars {
+            if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                slug.unicodeScalars.append(scalar)
+            } else if !slug.isEmpty, !slug.hasSuffix("-") {
+                slug += "-"
+            }
+        }
+        while slug.hasSuffix("-") { slug.removeLast() }
+        return String(slug.prefix(80))
     }
 
     private static func imageURLs(_ node: JSONNode?) -> [String] {

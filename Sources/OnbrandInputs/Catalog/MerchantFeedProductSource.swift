@@ -5,23 +5,37 @@ import OnbrandXML
 /// `http://base.google.com/ns/1.0` for `g:` attributes, and no namespace (RSS) or Atom for the
 /// plain `title`, `description`, `link` forms.
 final class MerchantFeedProductSource: ProductSource {
-    private let reader: XMLStreamReader
+    private let reader: XMLRecordReader
     private let displayName: String
     private var diagnostics = DiagnosticBudget()
     /// Diagnostics whose column waits for one scan of the file: (ordinal, index in `diagnostics`).
     private var pendingColumns: [(ordinal: Int, index: Int)] = []
     private var reportedForeignNamespaces: Set<String> = []
+    /// What each symbol means as a product field, worked out once per distinct name.
+    private var fieldKinds: [FieldKind?] = []
+    private var records = 0
+
+    /// How a child element of an item is read.
+    private enum FieldKind {
+        /// A Merchant attribute (from `g:`, or a plain RSS element of the same name); the
+        /// attribute is `nil` for names Onbrand keeps as extra attributes.
+        case merchant(MerchantAttribute?, String)
+        /// A plain RSS or Atom element whose Merchant meaning differs from its name.
+        case atomID, guid, summary, atomLink
+        /// An element in another namespace, kept as an extra attribute.
+        case foreign(String)
+    }
 
     init(path: String, displayName: String) throws(DiagnosticError) {
         self.displayName = displayName
         do {
-            reader = try XMLStreamReader(contentsOf: path, displayName: displayName)
+            reader = try XMLRecordReader(contentsOf: path, displayName: displayName)
         } catch {
             throw DiagnosticError(Diagnostic(error))
         }
     }
 
-    private static func isProductElement(_ name: XMLName, depth: Int) -> Bool {
+    private static func isProductElement(_ name: XMLName) -> Bool {
         switch name.localName {
         case "item": name.namespaceURI == nil
         case "entry": name.namespaceURI == XMLNamespace.atom || name.namespaceURI == XMLNamespace.atom03
@@ -29,134 +43,179 @@ final class MerchantFeedProductSource: ProductSource {
         }
     }
 
+    private func kind(of symbol: Int) -> FieldKind {
+        if symbol < fieldKinds.count, let kind = fieldKinds[symbol] { return kind }
+        let name = reader.name(of: symbol)
+        let isAtom = name.namespaceURI == XMLNamespace.atom || name.namespaceURI == XMLNamespace.atom03
+        let kind: FieldKind
+        switch name.namespaceURI {
+        case XMLNamespace.googleBase?:
+            kind = .merchant(MerchantAttribute(rawValue: name.localName), name.localName)
+        case nil where name.localName == "guid":
+            kind = .guid
+        case _ where isAtom && name.localName == "id":
+            kind = .atomID
+        case _ where (isAtom || name.namespaceURI == nil) && (name.localName == "summary" || name.localName == "content"):
+            kind = .summary
+        case _ where isAtom && name.localName == "link":
+            kind = .atomLink
+        default:
+            kind =
+                name.namespaceURI == nil || isAtom
+                ? .merchant(MerchantAttribute(rawValue: name.localName), name.localName) : .foreign(name.namespaceURI ?? "")
+        }
+        if symbol >= fieldKinds.count { fieldKinds += Array(repeating: nil, count: symbol - fieldKinds.count + 1) }
+        fieldKinds[symbol] = kind
+        return kind
+    }
+
     func next() throws(DiagnosticError) -> Product? {
         while true {
-            let element: XMLElement?
+            var fields = ProductFields()
+            var atomID: String?
+            var guid: String?
+            // The open child of the item (depth 1) and, inside it, the open grandchild (depth 2).
+            var field = -1
+            var fieldText = ""
+            var fieldAttributes: [XMLAttribute] = []
+            var nested: [(name: String, text: String)] = []
+            var nestedName: String?
+            var nestedText = ""
+            var depth = 0
+            let found: Bool
             do {
-                element = try reader.nextElement(where: Self.isProductElement)
+                found = try reader.nextRecord(where: Self.isProductElement) { event in
+                    switch event {
+                    case .start(let symbol, let level, let attributes):
+                        depth = level
+                        if level == 1 {
+                            field = symbol
+                            fieldText = ""
+                            fieldAttributes = attributes
+                            nested.removeAll(keepingCapacity: true)
+                        } else if level == 2 {
+                            nestedName = reader.name(of: symbol).localName
+                            nestedText = ""
+                        }
+                    case .text(let text):
+                        if depth == 1 {
+                            fieldText = fieldText.isEmpty ? text : fieldText + " " + text
+                        } else if depth == 2 {
+                            nestedText = nestedText.isEmpty ? text : nestedText + " " + text
+                        }
+                    case .end(let level):
+                        depth = level - 1
+                        if level == 2, let name = nestedName {
+                            nested.append((name, nestedText))
+                            nestedName = nil
+                        } else if level == 1, field >= 0 {
+                            finishField(
+                                field, text: fieldText, attributes: fieldAttributes, nested: nested, into: &fields,
+                                atomID: &atomID, guid: &guid)
+                            field = -1
+                        }
+                    }
+                }
             } catch {
                 throw DiagnosticError(resolvedDiagnostics() + [Diagnostic(error)])
             }
-            guard let element else {
-                if reader.root != nil, reader.ordinal == 0, let root = reader.root, !Self.isFeedRoot(root.name) {
+            guard found else {
+                if records == 0, let root = reader.root, !Self.isFeedRoot(root.name) {
                     report(
                         "<\(root.qualifiedName)> is not a Merchant Center feed: expected <rss> with <item>s or an Atom <feed> with <entry>s",
                         hint: "check that this is the catalog you meant", ordinal: 0, line: root.line)
                 }
                 return nil
             }
-            if let product = product(from: element) { return product }
+            records += 1
+            if fields.id == nil, let fallback = atomID ?? guid { fields.set("id", fallback) }
+            if let product = finish(&fields) { return product }
         }
     }
 
-    private static func isFeedRoot(_ name: XMLName) -> Bool {
-        (name.localName == "rss" && name.namespaceURI == nil) || name.localName == "feed"
-    }
-
-    private func product(from item: XMLElement) -> Product? {
-        var fields = ProductFields()
-        var atomID: String?
-        var guid: String?
-        for child in item.elements {
-            let namespace = child.namespaceURI
-            let isAtom = namespace == XMLNamespace.atom || namespace == XMLNamespace.atom03
-            guard namespace == XMLNamespace.googleBase || namespace == nil || isAtom else {
-                reportForeignNamespace(child, ordinal: reader.ordinal)
-                fields.addExtra(child.qualifiedName, child.text)
-                continue
+    private func finishField(
+        _ symbol: Int, text: String, attributes: [XMLAttribute], nested: [(name: String, text: String)],
+        into fields: inout ProductFields, atomID: inout String?, guid: inout String?
+    ) {
+        switch kind(of: symbol) {
+        case .atomID: atomID = text.isEmpty ? nil : text
+        case .guid: guid = text.isEmpty ? nil : text
+        case .summary: fields.set("description", text)
+        case .atomLink:
+            let rel = attributes.first { $0.name.localName == "rel" }?.value ?? "alternate"
+            if rel == "alternate", let href = attributes.first(where: { $0.name.localName == "href" })?.value {
+                fields.set("link", href)
             }
-            let name = child.localName
-            // Plain RSS and Atom elements whose Merchant meaning differs from their name.
-            if namespace != XMLNamespace.googleBase {
-                switch name {
-                case "id" where isAtom:
-                    atomID = child.trimmedText
-                    continue
-                case "guid":
-                    guid = child.trimmedText
-                    continue
-                case "summary", "content":
-                    fields.set("description", child.text)
-                    continue
-                case "link" where isAtom || child.attribute("href") != nil:
-                    if child.attribute("rel") ?? "alternate" == "alternate", let href = child.attribute("href") {
-                        fields.set("link", href)
-                    }
-                    continue
-                case "title", "description", "link":
-                    break
-                default:
-                    if !child.elements.isEmpty {
-                        addFlattened(child, prefix: name, to: &fields)
-                    } else {
-                        fields.addExtra(name, child.text)
-                    }
-                    continue
+        case .foreign(let namespace):
+            reportForeignNamespace(symbol, namespace: namespace)
+            fields.addExtra(reader.displayName(of: symbol), text)
+        case .merchant(let attribute, let name):
+            if nested.isEmpty {
+                if attribute == .link, text.isEmpty, let href = attributes.first(where: { $0.name.localName == "href" })?.value {
+                    fields.set(.link, href)
+                } else if let attribute {
+                    fields.set(attribute, text)
+                } else {
+                    fields.addExtra(name, text)
                 }
+                return
             }
+            func value(_ key: String) -> String? { nested.first { $0.name == key }?.text }
             switch name {
             case "product_detail":
-                fields.addDetail(
-                    section: gText(child, "section_name"), name: gText(child, "attribute_name"),
-                    value: gText(child, "attribute_value"))
+                fields.addDetail(section: value("section_name"), name: value("attribute_name"), value: value("attribute_value"))
             case "shipping":
-                fields.addShipping(
-                    country: gText(child, "country"), region: gText(child, "region"), service: gText(child, "service"),
-                    price: gText(child, "price"))
+                fields.addShipping(country: value("country"), region: value("region"), service: value("service"), price: value("price"))
             default:
-                if child.elements.isEmpty {
-                    fields.set(name, child.text)
-                } else {
-                    addFlattened(child, prefix: name, to: &fields)
-                }
+                for entry in nested { fields.addExtra("\(name).\(entry.name)", entry.text) }
             }
         }
-        if fields.id == nil, let fallback = atomID ?? guid { fields.set("id", fallback) }
+    }
+
+    private func finish(_ fields: inout ProductFields) -> Product? {
         let product = fields.build()
+        let item = reader.recordElement
         for problem in fields.problems {
-            report(problem.message, hint: problem.hint, ordinal: reader.ordinal, line: item.line)
+            report(problem.message, hint: problem.hint, ordinal: reader.ordinal, line: reader.line)
         }
         guard let product else {
             report(
-                "<\(item.qualifiedName)> has no product ID", hint: "add <g:id> with a unique identifier",
-                ordinal: reader.ordinal, line: item.line)
+                "<\(item?.qualifiedName ?? "item")> has no product ID", hint: "add <g:id> with a unique identifier",
+                ordinal: reader.ordinal, line: reader.line)
             return nil
         }
         if let problem = FileNameSafety.problem(with: product.id) {
             report(
                 "product ID \"\(product.id)\" is unsafe as a file name: \(problem)",
                 hint: "it is kept as data; output files use a sanitised name", severity: .warning,
-                ordinal: reader.ordinal, line: item.line)
+                ordinal: reader.ordinal, line: reader.line)
         }
         return product
     }
 
-    private func gText(_ element: XMLElement, _ name: String) -> String? {
-        (element.firstElement(name, namespace: XMLNamespace.googleBase) ?? element.firstElement(name))?.text
+    private static func isFeedRoot(_ name: XMLName) -> Bool {
+        (name.localName == "rss" && name.namespaceURI == nil) || name.localName == "feed"
     }
 
-    private func addFlattened(_ element: XMLElement, prefix: String, to fields: inout ProductFields) {
-        for child in element.elements {
-            let name = "\(prefix).\(child.localName)"
-            if child.elements.isEmpty { fields.addExtra(name, child.text) } else { addFlattened(child, prefix: name, to: &fields) }
-        }
-    }
-
-    private func reportForeignNamespace(_ element: XMLElement, ordinal: Int) {
-        let namespace = element.namespaceURI ?? ""
+    private func reportForeignNamespace(_ symbol: Int, namespace: String) {
         guard reportedForeignNamespaces.insert(namespace).inserted else { return }
-        if element.qualifiedName.hasPrefix("g:") {
+        let shown = reader.displayName(of: symbol)
+        let name = reader.name(of: symbol)
+        if Self.merchantNames.contains(name.localName) {
             report(
-                "<\(element.qualifiedName)> is in namespace \"\(namespace)\", not Merchant Center's",
+                "<\(shown)> is in namespace \"\(namespace)\", not Merchant Center's \(XMLNamespace.googleBase)",
                 hint: "declare xmlns:g=\"\(XMLNamespace.googleBase)\" on the root element", severity: .error,
-                ordinal: ordinal, line: element.line)
+                ordinal: reader.ordinal, line: reader.line)
         } else {
             report(
                 "elements in namespace \"\(namespace)\" are not Merchant Center attributes; they are kept as extra attributes",
                 hint: "use the g: namespace \(XMLNamespace.googleBase) for product attributes", severity: .warning,
-                ordinal: ordinal, line: element.line)
+                ordinal: reader.ordinal, line: reader.line)
         }
     }
+
+    /// Attribute names that, in a foreign namespace, almost surely mean a mistyped `xmlns:g`.
+    private static let merchantNames: Set<String> = ProductFields.knownNames.union(["id", "title", "price"])
 
     private func report(
         _ message: String, hint: String, severity: Diagnostic.Severity = .error, ordinal: Int, line: Int

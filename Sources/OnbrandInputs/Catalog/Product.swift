@@ -101,10 +101,11 @@ public struct Price: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Parses `159.00 USD`, `USD 159.00`, `159.00` or `1.299,00 EUR` (the amount is kept as written).
     public init?(parsing text: String, defaultCurrency: String? = nil) {
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\u{00A0}" }).map(String.init)
-        func isCurrency(_ part: String) -> Bool { part.count == 3 && part.allSatisfy { $0.isLetter && $0.isUppercase } }
+        let parts = text.utf8.split(whereSeparator: { $0 == 0x20 }).compactMap { String($0) }
+        func isCurrency(_ part: String) -> Bool { part.utf8.count == 3 && part.utf8.allSatisfy { (0x41...0x5A).contains($0) } }
         func isAmount(_ part: String) -> Bool {
-            !part.isEmpty && part.contains(where: \.isNumber) && part.allSatisfy { $0.isNumber || $0 == "." || $0 == "," || $0 == "-" }
+            part.utf8.contains { (0x30...0x39).contains($0) }
+                && part.utf8.allSatisfy { (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2C || $0 == 0x2D }
         }
         switch parts.count {
         case 1 where isAmount(parts[0]):
@@ -131,6 +132,16 @@ public enum FileNameSafety {
 
     /// A sentence saying what makes `name` unsafe, or `nil` when it is safe as it stands.
     public static func problem(with name: String) -> String? {
+        // Fast path: letters, digits, '-' and '_' only, not too long: safe (reserved names aside).
+        let utf8 = name.utf8
+        if !utf8.isEmpty, utf8.count <= 200, utf8.count > 4 || !utf8.allSatisfy({ (0x41...0x5A).contains($0 & 0xDF) || (0x30...0x39).contains($0) }),
+            utf8.allSatisfy({ byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            })
+        {
+            return nil
+        }
         if name.isEmpty { return "it is empty" }
         if name == "." || name == ".." { return "it names a directory" }
         if name.contains("/") || name.contains("\\") { return "it contains a path separator" }

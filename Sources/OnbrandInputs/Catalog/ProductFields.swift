@@ -3,6 +3,26 @@ import OnbrandXML
 
 /// Sets ``Product`` fields by Merchant Center attribute name, for every source that uses those
 /// names (Merchant XML feeds and Onbrand's own JSON). Unknown names become extra attributes.
+/// The Merchant Center attributes Onbrand maps to ``Product`` fields.
+enum MerchantAttribute: String, CaseIterable {
+    case id, title, description, link
+    case imageLink = "image_link", additionalImageLink = "additional_image_link"
+    case price, salePrice = "sale_price", availability, brand, gtin, mpn, condition
+    case googleProductCategory = "google_product_category", productType = "product_type"
+    case color, size, material, pattern, gender, ageGroup = "age_group", itemGroupID = "item_group_id"
+    case customLabel0 = "custom_label_0", customLabel1 = "custom_label_1", customLabel2 = "custom_label_2"
+    case customLabel3 = "custom_label_3", customLabel4 = "custom_label_4"
+    case productHighlight = "product_highlight", productDetail = "product_detail", shipping
+    case contentLanguage = "content_language", currency
+}
+
+extension String {
+    /// Lower-cased, without allocating when it already is (the common case in feeds).
+    var lowercasedIfNeeded: String {
+        utf8.contains(where: { (0x41...0x5A).contains($0) || $0 >= 0x80 }) ? lowercased() : self
+    }
+}
+
 struct ProductFields {
     private(set) var id: String?
     private(set) var product = Product(id: "")
@@ -12,54 +32,54 @@ struct ProductFields {
     private(set) var problems: [(message: String, hint: String)] = []
 
     /// Merchant Center attribute names that map to a field.
-    static let knownNames: Set<String> = [
-        "id", "title", "description", "link", "image_link", "additional_image_link", "price", "sale_price",
-        "availability", "brand", "gtin", "mpn", "condition", "google_product_category", "product_type", "color",
-        "size", "material", "pattern", "gender", "age_group", "item_group_id", "custom_label_0", "custom_label_1",
-        "custom_label_2", "custom_label_3", "custom_label_4", "product_highlight", "product_detail", "shipping",
-        "content_language", "currency",
-    ]
+    static let knownNames: Set<String> = Set(MerchantAttribute.allCases.map(\.rawValue))
 
-    /// Sets one single-valued or repeated attribute. The first value of a single-valued field wins.
+    /// Sets an attribute by name; a name that is no Merchant attribute becomes an extra attribute.
     mutating func set(_ name: String, _ rawValue: String) {
-        let value = rawValue.trimmingXMLWhitespace()
-        guard !value.isEmpty else { return }
-        switch name {
-        case "id": if id == nil { id = value }
-        case "title": setOnce(\.title, value)
-        case "description": setOnce(\.description, value)
-        case "link": setOnce(\.link, value)
-        case "image_link": setOnce(\.imageLink, value)
-        case "additional_image_link": product.additionalImageLinks.append(value)
-        case "price": rawPrices.append((\.price, value))
-        case "sale_price": rawPrices.append((\.salePrice, value))
-        case "availability":
-            setOnce(\.availability, value.lowercased().replacingOccurrences(of: " ", with: "_"))
-        case "brand": setOnce(\.brand, value)
-        case "gtin": setOnce(\.gtin, value)
-        case "mpn": setOnce(\.mpn, value)
-        case "condition": setOnce(\.condition, value.lowercased())
-        case "google_product_category": setOnce(\.googleProductCategory, value)
-        case "product_type": setOnce(\.productType, value)
-        case "color": setOnce(\.color, value)
-        case "size": setOnce(\.size, value)
-        case "material": setOnce(\.material, value)
-        case "pattern": setOnce(\.pattern, value)
-        case "gender": setOnce(\.gender, value.lowercased())
-        case "age_group": setOnce(\.ageGroup, value.lowercased())
-        case "item_group_id": setOnce(\.itemGroupID, value)
-        case "custom_label_0", "custom_label_1", "custom_label_2", "custom_label_3", "custom_label_4":
-            let index = Int(String(name.last!))!
-            if product.customLabels[index] == nil { product.customLabels[index] = value }
-        case "product_highlight": product.highlights.append(value)
-        case "content_language": setOnce(\.language, value)
-        case "currency": separateCurrency = value
-        default: product.extraAttributes.append(Product.Attribute(name: name, value: value))
+        if let attribute = MerchantAttribute(rawValue: name) {
+            set(attribute, rawValue)
+        } else {
+            addExtra(name, rawValue)
         }
     }
 
-    private mutating func setOnce(_ field: WritableKeyPath<Product, String?>, _ value: String) {
-        if product[keyPath: field] == nil { product[keyPath: field] = value }
+    /// Sets one single-valued or repeated attribute. The first value of a single-valued field wins.
+    mutating func set(_ attribute: MerchantAttribute, _ rawValue: String) {
+        let value = rawValue.trimmingXMLWhitespace()
+        guard !value.isEmpty else { return }
+        switch attribute {
+        case .id: if id == nil { id = value }
+        case .title: if product.title == nil { product.title = value }
+        case .description: if product.description == nil { product.description = value }
+        case .link: if product.link == nil { product.link = value }
+        case .imageLink: if product.imageLink == nil { product.imageLink = value }
+        case .additionalImageLink: product.additionalImageLinks.append(value)
+        case .price: rawPrices.append((\.price, value))
+        case .salePrice: rawPrices.append((\.salePrice, value))
+        case .availability:
+            let isCanonical = value.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (0x61...0x7A).contains($0) }
+            if product.availability == nil { product.availability = isCanonical ? value : value.lowercased().replacingOccurrences(of: " ", with: "_") }
+        case .brand: if product.brand == nil { product.brand = value }
+        case .gtin: if product.gtin == nil { product.gtin = value }
+        case .mpn: if product.mpn == nil { product.mpn = value }
+        case .condition: if product.condition == nil { product.condition = value.lowercasedIfNeeded }
+        case .googleProductCategory: if product.googleProductCategory == nil { product.googleProductCategory = value }
+        case .productType: if product.productType == nil { product.productType = value }
+        case .color: if product.color == nil { product.color = value }
+        case .size: if product.size == nil { product.size = value }
+        case .material: if product.material == nil { product.material = value }
+        case .pattern: if product.pattern == nil { product.pattern = value }
+        case .gender: if product.gender == nil { product.gender = value.lowercasedIfNeeded }
+        case .ageGroup: if product.ageGroup == nil { product.ageGroup = value.lowercasedIfNeeded }
+        case .itemGroupID: if product.itemGroupID == nil { product.itemGroupID = value }
+        case .customLabel0, .customLabel1, .customLabel2, .customLabel3, .customLabel4:
+            let index = Int(String(attribute.rawValue.last!))!
+            if product.customLabels[index] == nil { product.customLabels[index] = value }
+        case .productHighlight: product.highlights.append(value)
+        case .contentLanguage: if product.language == nil { product.language = value }
+        case .currency: separateCurrency = value
+        case .productDetail, .shipping: addExtra(attribute.rawValue, value)
+        }
     }
 
     mutating func addDetail(section: String?, name: String?, value: String?) {

@@ -57,13 +57,21 @@ public enum XMLDocument {
     }
 
     /// A DOCTYPE is refused when the reader reaches it; the scan says exactly where it stands.
+    ///
+    /// libxml2 may stop earlier, inside the DOCTYPE's internal subset (an entity loop, as in a
+    /// billion-laughs file); that is reported as the same refused DOCTYPE.
     static func relocateDoctypeError(_ error: XMLError, in bytes: UnsafeRawBufferPointer) -> XMLError {
-        guard error.message.hasPrefix("DOCTYPE"),
+        let isEntityProblem = error.message.lowercased().contains("entit")
+        guard error.message.hasPrefix("DOCTYPE") || isEntityProblem,
             let position = XMLSourceScanner.position(ofFirst: "<!DOCTYPE", in: bytes)
         else { return error }
         var relocated = error
         relocated.line = position.line
         relocated.column = position.column
+        if isEntityProblem {
+            relocated.message = "DOCTYPE declarations are not allowed (libxml2 stopped at: \(error.message))"
+            relocated.hint = LibXMLReader.doctypeHint
+        }
         return relocated
     }
 }

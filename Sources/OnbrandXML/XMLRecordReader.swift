@@ -117,7 +117,7 @@ public final class XMLRecordReader {
     }
 
     private func relocate(_ error: XMLError) -> XMLError {
-        guard error.message.hasPrefix("DOCTYPE"), let path,
+        guard error.message.hasPrefix("DOCTYPE") || error.message.lowercased().contains("entit"), let path,
             let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         else { return error }
         return data.withUnsafeBytes { XMLDocument.relocateDoctypeError(error, in: $0) }

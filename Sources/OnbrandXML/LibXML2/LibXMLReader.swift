@@ -81,6 +81,10 @@ final class LibXMLReader {
 
     // MARK: - Reading
 
+    static let doctypeHint =
+        "remove the <!DOCTYPE …> declaration: Onbrand never loads DTDs or entities, "
+        + "because they can read local files or expand without bound"
+
     /// Moves to the next node. Returns `false` at the end of the document.
     ///
     /// - Throws: ``XMLError`` for the first error libxml2 reported, recoverable or not, and for
@@ -88,20 +92,25 @@ final class LibXMLReader {
     ///   XXE and billion-laughs attacks start.
     func read() throws(XMLError) -> Bool {
         let status = xmlTextReaderRead(reader)
-        if let first = collector.firstError { throw located(first) }
+        if let first = collector.firstError { throw explained(located(first)) }
         if status < 0 {
             throw XMLError(
                 file: displayName, line: parserLine, column: parserColumn,
                 message: "the XML could not be parsed", hint: "check that the file is complete, well-formed XML")
         }
         guard status == 1 else { return false }
-        switch nodeType {
+        let type = nodeType
+        switch type {
+        case .element:
+            if !isEmptyElement { openElements += 1 }
+            return true
+        case .endElement:
+            openElements -= 1
+            return true
         case .documentType:
             throw XMLError(
                 file: displayName, line: max(parserLine, 1), column: 1,
-                message: "DOCTYPE declarations are not allowed",
-                hint: "remove the <!DOCTYPE …> declaration: Onbrand never loads DTDs or entities, "
-                    + "because they can read local files or expand without bound")
+                message: "DOCTYPE declarations are not allowed", hint: Self.doctypeHint)
         case .entityReference:
             throw XMLError(
                 file: displayName, line: max(parserLine, 1), column: parserColumn,
@@ -202,6 +211,21 @@ final class LibXMLReader {
         }
         xmlTextReaderMoveToElement(reader)
         return attributes
+    }
+
+    /// How many elements are open at the current node: the document is unfinished while any is.
+    private(set) var openElements = 0
+
+    /// libxml2 describes a file that stops inside an element in several ways, some misleading
+    /// ("Extra content at the end of the document"); say plainly that it is unfinished.
+    private func explained(_ error: XMLError) -> XMLError {
+        guard openElements > 0,
+            error.message.hasPrefix("Extra content at the end") || error.message.hasPrefix("Premature end")
+        else { return error }
+        var explained = error
+        explained.message = "the file ends while \(openElements) element\(openElements == 1 ? " is" : "s are") still open"
+        explained.hint = "the file looks truncated: restore its end, or close the open elements"
+        return explained
     }
 
     private func located(_ error: ErrorCollector.Entry) -> XMLError {

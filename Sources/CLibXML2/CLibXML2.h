@@ -20,6 +20,8 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlerror.h>
+#include <libxml/SAX2.h>
+#include <string.h>
 
 /* libxml2 2.12 changed xmlStructuredErrorFunc to take `const xmlError *`; older
  * releases take a mutable `xmlErrorPtr`. The trampoline below is declared with
@@ -82,6 +84,74 @@ static inline xmlParserInputPtr _Nullable onbrand_xml_refusing_loader(const char
 static inline void onbrand_xml_initialize(void) {
     xmlInitParser();
     xmlSetExternalEntityLoader(onbrand_xml_refusing_loader);
+}
+
+/* ---- SAX2 push parsing, for the catalog hot loop ------------------------------------------
+ * xmlTextReader builds and frees a node per element; SAX2 builds nothing, which halves libxml2's
+ * share of catalog ingestion. The callbacks below forward to Swift with plain, stable
+ * signatures; the handler struct is filled here because its serror field changed type in 2.12. */
+
+typedef struct onbrand_sax_callbacks {
+    /* attributes: nb_attributes 5-tuples (localname, prefix, URI, value, end), as libxml2 gives them */
+    void (*_Nonnull start)(void *_Nullable context, const xmlChar *_Nonnull local, const xmlChar *_Nullable uri,
+                           int nb_attributes, const xmlChar *_Nullable *_Nullable attributes);
+    void (*_Nonnull end)(void *_Nullable context);
+    void (*_Nonnull text)(void *_Nullable context, const xmlChar *_Nonnull bytes, int length);
+    void (*_Nonnull doctype)(void *_Nullable context);
+    void (*_Nonnull reference)(void *_Nullable context, const xmlChar *_Nonnull name);
+    onbrand_xml_error_fn _Nonnull error;
+    void *_Nullable context;
+} onbrand_sax_callbacks;
+
+static inline void onbrand_sax_start(void *_Nullable user, const xmlChar *_Nonnull local, const xmlChar *_Nullable prefix,
+                                     const xmlChar *_Nullable uri, int nb_namespaces, const xmlChar *_Nullable *_Nullable namespaces,
+                                     int nb_attributes, int nb_defaulted, const xmlChar *_Nullable *_Nullable attributes) {
+    (void)prefix; (void)nb_namespaces; (void)namespaces; (void)nb_defaulted;
+    const onbrand_sax_callbacks *cb = (const onbrand_sax_callbacks *)user;
+    cb->start(cb->context, local, uri, nb_attributes, attributes);
+}
+static inline void onbrand_sax_end(void *_Nullable user, const xmlChar *_Nullable local, const xmlChar *_Nullable prefix,
+                                   const xmlChar *_Nullable uri) {
+    (void)local; (void)prefix; (void)uri;
+    const onbrand_sax_callbacks *cb = (const onbrand_sax_callbacks *)user;
+    cb->end(cb->context);
+}
+static inline void onbrand_sax_text(void *_Nullable user, const xmlChar *_Nonnull bytes, int length) {
+    const onbrand_sax_callbacks *cb = (const onbrand_sax_callbacks *)user;
+    cb->text(cb->context, bytes, length);
+}
+static inline void onbrand_sax_internal_subset(void *_Nullable user, const xmlChar *_Nullable name,
+                                               const xmlChar *_Nullable external_id, const xmlChar *_Nullable system_id) {
+    (void)name; (void)external_id; (void)system_id;
+    const onbrand_sax_callbacks *cb = (const onbrand_sax_callbacks *)user;
+    cb->doctype(cb->context);
+}
+static inline void onbrand_sax_reference(void *_Nullable user, const xmlChar *_Nonnull name) {
+    const onbrand_sax_callbacks *cb = (const onbrand_sax_callbacks *)user;
+    cb->reference(cb->context, name);
+}
+static inline void onbrand_sax_error(void *_Nullable user, ONBRAND_XML_ERROR_PTR _Nullable error) {
+    if (user == NULL || error == NULL) return;
+    const onbrand_sax_callbacks *cb = (const onbrand_sax_callbacks *)user;
+    cb->error(cb->context, error->message, error->file, error->line, error->int2, (int)error->level, error->domain, error->code);
+}
+
+/* A push parser whose events go to `callbacks`, with Onbrand's secure options. */
+static inline xmlParserCtxtPtr _Nullable onbrand_sax_create(onbrand_sax_callbacks *_Nonnull callbacks,
+                                                            const char *_Nullable file_name) {
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = onbrand_sax_start;
+    sax.endElementNs = onbrand_sax_end;
+    sax.characters = onbrand_sax_text;
+    sax.cdataBlock = onbrand_sax_text;
+    sax.internalSubset = onbrand_sax_internal_subset;
+    sax.reference = onbrand_sax_reference;
+    sax.serror = onbrand_sax_error;
+    xmlParserCtxtPtr context = xmlCreatePushParserCtxt(&sax, callbacks, NULL, 0, file_name);
+    if (context != NULL) xmlCtxtUseOptions(context, onbrand_xml_secure_options());
+    return context;
 }
 
 /* xmlFree is a function-pointer variable (a macro in threaded builds) that

@@ -41,22 +41,41 @@ import Testing
         }
     }
 
+    /// Records what an ``XMLRecordReader`` reports, one line per event.
+    final class Recorder: XMLRecordHandler {
+        var records: [[String]] = []
+        func isRecord(_ name: XMLName) -> Bool { name.localName == "item" }
+        func recordStarted(_ reader: XMLRecordReader, attributes: [XMLAttribute]) { records.append(["line \(reader.line)"]) }
+        func elementStarted(_ reader: XMLRecordReader, symbol: Int, depth: Int, attributes: [XMLAttribute]) {
+            records[records.count - 1].append("\(depth):\(reader.name(of: symbol).localName)")
+        }
+        func elementEnded(_ reader: XMLRecordReader, depth: Int, text: String?) {
+            if let text { records[records.count - 1].append(text) }
+        }
+        func recordEnded(_ reader: XMLRecordReader) { records[records.count - 1].append("end") }
+    }
+
     @Test func recordReaderReportsFieldsAsEvents() throws {
         let reader = try XMLRecordReader(data: Data(Self.feed.utf8), displayName: "feed.xml")
-        var texts: [[String]] = []
-        while true {
-            var record: [String] = []
-            let found = try reader.nextRecord(where: { $0.localName == "item" }) { event in
-                switch event {
-                case .start(let symbol, let depth, _): record.append("\(depth):\(reader.name(of: symbol).localName)")
-                case .text(let text): record.append(text)
-                case .end: break
-                }
-            }
-            guard found else { break }
-            texts.append(record)
-        }
-        #expect(texts == [["1:id", "A1", "1:shipping", "2:country", "US"], ["1:id", "A2"], ["1:id", "A3"]])
+        let recorder = Recorder()
+        while try reader.readChunk(into: recorder) {}
+        #expect(recorder.records == [
+            ["line 4", "1:id", "A1", "1:shipping", "2:country", "US", "end"],
+            ["line 5", "1:id", "A2", "end"],
+            ["line 7", "1:id", "A3", "end"],
+        ])
+        #expect(reader.root?.localName == "rss")
+    }
+
+    @Test func recordReaderRefusesDoctypeAndLocatesTruncation() throws {
+        let doctype = "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY x \"y\">]>\n<rss><item>&x;</item></rss>"
+        let attack = try XMLRecordReader(data: Data(doctype.utf8), displayName: "d.xml")
+        let refused = try #require(throws: XMLError.self) { while try attack.readChunk(into: Recorder()) {} }
+        #expect(refused.message.contains("DOCTYPE"))
+        let cut = try XMLRecordReader(data: Data(Self.feed.prefix(200).utf8), displayName: "cut.xml")
+        let truncated = try #require(throws: XMLError.self) { while try cut.readChunk(into: Recorder()) {} }
+        #expect(truncated.message.contains("still open"), "\(truncated)")
+        #expect(truncated.hint?.contains("truncated") == true)
     }
 
     @Test func truncatedStreamFailsWithItsLine() throws {

@@ -4,27 +4,20 @@ import OnbrandXML
 /// elements from a Merchant Center feed. Fields are matched by namespace URI: Google's
 /// `http://base.google.com/ns/1.0` for `g:` attributes, and no namespace (RSS) or Atom for the
 /// plain `title`, `description`, `link` forms.
-final class MerchantFeedProductSource: ProductSource {
+final class MerchantFeedProductSource: ProductSource, XMLRecordHandler {
     private let reader: XMLRecordReader
     private let displayName: String
     private var diagnostics = DiagnosticBudget()
     /// Diagnostics whose column waits for one scan of the file: (ordinal, index in `diagnostics`).
     private var pendingColumns: [(ordinal: Int, index: Int)] = []
     private var reportedForeignNamespaces: Set<String> = []
-    /// What each symbol means as a product field, worked out once per distinct name.
-    private var fieldKinds: [FieldKind?] = []
     private var records = 0
-
-    /// How a child element of an item is read.
-    private enum FieldKind {
-        /// A Merchant attribute (from `g:`, or a plain RSS element of the same name); the
-        /// attribute is `nil` for names Onbrand keeps as extra attributes.
-        case merchant(MerchantAttribute?, String)
-        /// A plain RSS or Atom element whose Merchant meaning differs from its name.
-        case atomID, guid, summary, atomLink
-        /// An element in another namespace, kept as an extra attribute.
-        case foreign(String)
-    }
+    /// The record being read. Behind a pointer because its methods run once per field: class
+    /// properties would pay a dynamic exclusivity check on every access.
+    private let builder: UnsafeMutablePointer<MerchantRecordBuilder>
+    /// Products finished in the last chunk, handed out one at a time by ``next()``.
+    private var ready: [Product] = []
+    private var readyIndex = 0
 
     init(path: String, displayName: String) throws(DiagnosticError) {
         self.displayName = displayName
@@ -33,9 +26,16 @@ final class MerchantFeedProductSource: ProductSource {
         } catch {
             throw DiagnosticError(Diagnostic(error))
         }
+        builder = .allocate(capacity: 1)
+        builder.initialize(to: MerchantRecordBuilder())
     }
 
-    private static func isProductElement(_ name: XMLName) -> Bool {
+    deinit {
+        builder.deinitialize(count: 1)
+        builder.deallocate()
+    }
+
+    func isRecord(_ name: XMLName) -> Bool {
         switch name.localName {
         case "item": name.namespaceURI == nil
         case "entry": name.namespaceURI == XMLNamespace.atom || name.namespaceURI == XMLNamespace.atom03
@@ -43,144 +43,61 @@ final class MerchantFeedProductSource: ProductSource {
         }
     }
 
-    private func kind(of symbol: Int) -> FieldKind {
-        if symbol < fieldKinds.count, let kind = fieldKinds[symbol] { return kind }
-        let name = reader.name(of: symbol)
-        let isAtom = name.namespaceURI == XMLNamespace.atom || name.namespaceURI == XMLNamespace.atom03
-        let kind: FieldKind
-        switch name.namespaceURI {
-        case XMLNamespace.googleBase?:
-            kind = .merchant(MerchantAttribute(rawValue: name.localName), name.localName)
-        case nil where name.localName == "guid":
-            kind = .guid
-        case _ where isAtom && name.localName == "id":
-            kind = .atomID
-        case _ where (isAtom || name.namespaceURI == nil) && (name.localName == "summary" || name.localName == "content"):
-            kind = .summary
-        case _ where isAtom && name.localName == "link":
-            kind = .atomLink
-        default:
-            kind =
-                name.namespaceURI == nil || isAtom
-                ? .merchant(MerchantAttribute(rawValue: name.localName), name.localName) : .foreign(name.namespaceURI ?? "")
-        }
-        if symbol >= fieldKinds.count { fieldKinds += Array(repeating: nil, count: symbol - fieldKinds.count + 1) }
-        fieldKinds[symbol] = kind
-        return kind
-    }
-
     func next() throws(DiagnosticError) -> Product? {
-        while true {
-            var fields = ProductFields()
-            var atomID: String?
-            var guid: String?
-            // The open child of the item (depth 1) and, inside it, the open grandchild (depth 2).
-            var field = -1
-            var fieldText = ""
-            var fieldAttributes: [XMLAttribute] = []
-            var nested: [(name: String, text: String)] = []
-            var nestedName: String?
-            var nestedText = ""
-            var depth = 0
-            let found: Bool
+        while readyIndex >= ready.count {
+            ready.removeAll(keepingCapacity: true)
+            readyIndex = 0
+            let more: Bool
             do {
-                found = try reader.nextRecord(where: Self.isProductElement) { event in
-                    switch event {
-                    case .start(let symbol, let level, let attributes):
-                        depth = level
-                        if level == 1 {
-                            field = symbol
-                            fieldText = ""
-                            fieldAttributes = attributes
-                            nested.removeAll(keepingCapacity: true)
-                        } else if level == 2 {
-                            nestedName = reader.name(of: symbol).localName
-                            nestedText = ""
-                        }
-                    case .text(let text):
-                        if depth == 1 {
-                            fieldText = fieldText.isEmpty ? text : fieldText + " " + text
-                        } else if depth == 2 {
-                            nestedText = nestedText.isEmpty ? text : nestedText + " " + text
-                        }
-                    case .end(let level):
-                        depth = level - 1
-                        if level == 2, let name = nestedName {
-                            nested.append((name, nestedText))
-                            nestedName = nil
-                        } else if level == 1, field >= 0 {
-                            finishField(
-                                field, text: fieldText, attributes: fieldAttributes, nested: nested, into: &fields,
-                                atomID: &atomID, guid: &guid)
-                            field = -1
-                        }
-                    }
-                }
+                more = try reader.readChunk(into: self)
             } catch {
                 throw DiagnosticError(resolvedDiagnostics() + [Diagnostic(error)])
             }
-            guard found else {
+            if !more, ready.isEmpty {
                 if records == 0, let root = reader.root, !Self.isFeedRoot(root.name) {
                     report(
-                        "<\(root.qualifiedName)> is not a Merchant Center feed: expected <rss> with <item>s or an Atom <feed> with <entry>s",
+                        "<\(root.localName)> is not a Merchant Center feed: expected <rss> with <item>s or an Atom <feed> with <entry>s",
                         hint: "check that this is the catalog you meant", ordinal: 0, line: root.line)
                 }
                 return nil
             }
-            records += 1
-            if fields.id == nil, let fallback = atomID ?? guid { fields.set("id", fallback) }
-            if let product = finish(&fields) { return product }
+        }
+        defer { readyIndex += 1 }
+        var product = Product(id: "")
+        swap(&product, &ready[readyIndex])
+        return product
+    }
+
+    // MARK: - Record events
+
+    func recordStarted(_ reader: XMLRecordReader, attributes: [XMLAttribute]) {
+        builder.pointee.start()
+    }
+
+    func elementStarted(_ reader: XMLRecordReader, symbol: Int, depth: Int, attributes: [XMLAttribute]) {
+        builder.pointee.elementStarted(reader, symbol: symbol, depth: depth, attributes: attributes)
+    }
+
+    func elementEnded(_ reader: XMLRecordReader, depth: Int, text: String?) {
+        if let foreign = builder.pointee.elementEnded(reader, depth: depth, text: text) {
+            reportForeignNamespace(foreign.symbol, namespace: foreign.namespace)
         }
     }
 
-    private func finishField(
-        _ symbol: Int, text: String, attributes: [XMLAttribute], nested: [(name: String, text: String)],
-        into fields: inout ProductFields, atomID: inout String?, guid: inout String?
-    ) {
-        switch kind(of: symbol) {
-        case .atomID: atomID = text.isEmpty ? nil : text
-        case .guid: guid = text.isEmpty ? nil : text
-        case .summary: fields.set("description", text)
-        case .atomLink:
-            let rel = attributes.first { $0.name.localName == "rel" }?.value ?? "alternate"
-            if rel == "alternate", let href = attributes.first(where: { $0.name.localName == "href" })?.value {
-                fields.set("link", href)
-            }
-        case .foreign(let namespace):
-            reportForeignNamespace(symbol, namespace: namespace)
-            fields.addExtra(reader.displayName(of: symbol), text)
-        case .merchant(let attribute, let name):
-            if nested.isEmpty {
-                if attribute == .link, text.isEmpty, let href = attributes.first(where: { $0.name.localName == "href" })?.value {
-                    fields.set(.link, href)
-                } else if let attribute {
-                    fields.set(attribute, text)
-                } else {
-                    fields.addExtra(name, text)
-                }
-                return
-            }
-            func value(_ key: String) -> String? { nested.first { $0.name == key }?.text }
-            switch name {
-            case "product_detail":
-                fields.addDetail(section: value("section_name"), name: value("attribute_name"), value: value("attribute_value"))
-            case "shipping":
-                fields.addShipping(country: value("country"), region: value("region"), service: value("service"), price: value("price"))
-            default:
-                for entry in nested { fields.addExtra("\(name).\(entry.name)", entry.text) }
-            }
-        }
+    func recordEnded(_ reader: XMLRecordReader) {
+        records += 1
+        var fields = builder.pointee.finish()
+        if let product = finish(&fields) { ready.append(product) }
     }
 
     private func finish(_ fields: inout ProductFields) -> Product? {
         let product = fields.build()
-        let item = reader.recordElement
         for problem in fields.problems {
             report(problem.message, hint: problem.hint, ordinal: reader.ordinal, line: reader.line)
         }
         guard let product else {
             report(
-                "<\(item?.qualifiedName ?? "item")> has no product ID", hint: "add <g:id> with a unique identifier",
+                "<\(reader.root?.localName == "feed" ? "entry" : "item")> has no product ID", hint: "add <g:id> with a unique identifier",
                 ordinal: reader.ordinal, line: reader.line)
             return nil
         }
@@ -238,5 +155,126 @@ final class MerchantFeedProductSource: ProductSource {
             }
         }
         return kept
+    }
+}
+
+/// Builds one product from the events of one feed record.
+struct MerchantRecordBuilder {
+    /// How a child element of an item is read.
+    enum FieldKind {
+        /// A Merchant attribute (from `g:`, or a plain RSS element of the same name); the
+        /// attribute is `nil` for names Onbrand keeps as extra attributes.
+        case merchant(MerchantAttribute?, String)
+        /// A plain RSS or Atom element whose Merchant meaning differs from its name.
+        case atomID, guid, summary, atomLink
+        /// An element in another namespace, kept as an extra attribute.
+        case foreign(String)
+    }
+
+    /// What each symbol means as a product field, worked out once per distinct name.
+    private var fieldKinds: [FieldKind?] = []
+    // The record so far, and its open child (depth 1) and grandchild (depth 2).
+    private var fields = ProductFields()
+    private var atomID: String?
+    private var guid: String?
+    private var field = -1
+    private var fieldAttributes: [XMLAttribute] = []
+    private var nested: [(name: String, text: String)] = []
+    private var nestedName = ""
+
+    mutating func start() {
+        atomID = nil
+        guid = nil
+        field = -1
+    }
+
+    mutating func elementStarted(_ reader: XMLRecordReader, symbol: Int, depth: Int, attributes: [XMLAttribute]) {
+        if depth == 2 { nestedName = reader.name(of: symbol).localName }
+        guard depth == 1 else { return }
+        field = symbol
+        fieldAttributes = attributes
+        nested.removeAll(keepingCapacity: true)
+    }
+
+    /// Returns the symbol and namespace of a field in a foreign namespace, for the caller to report.
+    mutating func elementEnded(_ reader: XMLRecordReader, depth: Int, text: String?) -> (symbol: Int, namespace: String)? {
+        if depth == 2, let text, field >= 0 {
+            nested.append((nestedName, text))
+        } else if depth == 1, field >= 0 {
+            defer { field = -1 }
+            return finishField(reader, field, text: text ?? "")
+        }
+        return nil
+    }
+
+    /// The fields of the finished record.
+    mutating func finish() -> ProductFields {
+        if fields.id == nil, let fallback = atomID ?? guid { fields.set(.id, fallback) }
+        var finished = ProductFields()
+        swap(&finished, &fields)
+        return finished
+    }
+
+    private mutating func kind(_ reader: XMLRecordReader, of symbol: Int) -> FieldKind {
+        if symbol < fieldKinds.count, let kind = fieldKinds[symbol] { return kind }
+        let name = reader.name(of: symbol)
+        let isAtom = name.namespaceURI == XMLNamespace.atom || name.namespaceURI == XMLNamespace.atom03
+        let kind: FieldKind
+        switch name.namespaceURI {
+        case XMLNamespace.googleBase?:
+            kind = .merchant(MerchantAttribute(rawValue: name.localName), name.localName)
+        case nil where name.localName == "guid":
+            kind = .guid
+        case _ where isAtom && name.localName == "id":
+            kind = .atomID
+        case _ where (isAtom || name.namespaceURI == nil) && (name.localName == "summary" || name.localName == "content"):
+            kind = .summary
+        case _ where isAtom && name.localName == "link":
+            kind = .atomLink
+        default:
+            kind =
+                name.namespaceURI == nil || isAtom
+                ? .merchant(MerchantAttribute(rawValue: name.localName), name.localName) : .foreign(name.namespaceURI ?? "")
+        }
+        if symbol >= fieldKinds.count { fieldKinds += Array(repeating: nil, count: symbol - fieldKinds.count + 1) }
+        fieldKinds[symbol] = kind
+        return kind
+    }
+
+    private mutating func finishField(_ reader: XMLRecordReader, _ symbol: Int, text: String) -> (symbol: Int, namespace: String)? {
+        switch kind(reader, of: symbol) {
+        case .atomID: atomID = text.isEmpty ? nil : text
+        case .guid: guid = text.isEmpty ? nil : text
+        case .summary: fields.set(.description, text)
+        case .atomLink:
+            let rel = fieldAttributes.first { $0.name.localName == "rel" }?.value ?? "alternate"
+            if rel == "alternate", let href = fieldAttributes.first(where: { $0.name.localName == "href" })?.value {
+                fields.set(.link, href)
+            }
+        case .foreign(let namespace):
+            fields.addExtra(reader.displayName(of: symbol), text)
+            return (symbol, namespace)
+        case .merchant(let attribute, let name):
+            guard !nested.isEmpty else {
+                if attribute == .link, text.isEmpty, let href = fieldAttributes.first(where: { $0.name.localName == "href" })?.value {
+                    fields.set(.link, href)
+                } else if let attribute {
+                    fields.set(attribute, text)
+                } else {
+                    fields.addExtra(name, text)
+                }
+                return nil
+            }
+            func value(_ key: String) -> String? { nested.first { $0.name == key }?.text }
+            switch name {
+            case "product_detail":
+                fields.addDetail(section: value("section_name"), name: value("attribute_name"), value: value("attribute_value"))
+            case "shipping":
+                fields.addShipping(country: value("country"), region: value("region"), service: value("service"), price: value("price"))
+            default:
+                for entry in nested { fields.addExtra("\(name).\(entry.name)", entry.text) }
+            }
+        }
+        return nil
     }
 }

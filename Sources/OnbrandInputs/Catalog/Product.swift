@@ -29,8 +29,9 @@ public struct Product: Sendable, Hashable, Codable {
     public var ageGroup: String?
     /// Variants share it (`item_group_id`, Shopify's product id, schema.org `productGroupID`).
     public var itemGroupID: String?
-    /// `custom_label_0` … `custom_label_4`; `nil` where a label is absent.
-    public var customLabels: [String?] = Array(repeating: nil, count: 5)
+    /// `custom_label_0` … `custom_label_4` by index; shorter than 5 (or empty) when the last
+    /// labels are absent, `nil` where one in between is. Read with ``customLabel(_:)``.
+    public var customLabels: [String?] = []
     public var highlights: [String] = []
     public var details: [Detail] = []
     public var shipping: [Shipping] = []
@@ -80,6 +81,11 @@ public struct Product: Sendable, Hashable, Codable {
             self.service = service
             self.price = price
         }
+    }
+
+    /// `custom_label_<index>`, or `nil`.
+    public func customLabel(_ index: Int) -> String? {
+        index < customLabels.count ? customLabels[index] : nil
     }
 
     /// Whether ``id`` can be used as a file name as it stands. Outputs always go through a

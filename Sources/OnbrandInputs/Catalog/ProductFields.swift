@@ -74,6 +74,9 @@ struct ProductFields {
         case .itemGroupID: if product.itemGroupID == nil { product.itemGroupID = value }
         case .customLabel0, .customLabel1, .customLabel2, .customLabel3, .customLabel4:
             let index = Int(String(attribute.rawValue.last!))!
+            if product.customLabels.count <= index {
+                product.customLabels += Array(repeating: nil, count: index + 1 - product.customLabels.count)
+            }
             if product.customLabels[index] == nil { product.customLabels[index] = value }
         case .productHighlight: product.highlights.append(value)
         case .contentLanguage: if product.language == nil { product.language = value }
@@ -118,7 +121,10 @@ struct ProductFields {
             }
         }
         guard let id else { return nil }
-        product.id = id
-        return product
+        // Moved out, not copied: a copy would retain and then release every string field.
+        var built = Product(id: id)
+        swap(&built, &product)
+        built.id = id
+        return built
     }
 }

@@ -17,7 +17,7 @@ final class LibXMLReader {
     private var symbols: [NameKey: Int] = [:]
     private(set) var symbolNames: [XMLName] = []
 
-    private static let initialized: Bool = {
+    static let initialized: Bool = {
         onbrand_xml_initialize()
         return true
     }()

@@ -52,7 +52,7 @@ public final class XMLRecordReader {
         var symbols: [SymbolKey: Int] = [:]
         /// Direct-mapped cache in front of `symbols`, indexed by the local name pointer's bits.
         var recentSymbols = [(local: UnsafeRawPointer?, uri: UnsafeRawPointer?, symbol: Int)](
-            repeating: (nil, nil, 0), count: 256)
+            repeating: (nil, nil, 0), count: 1024)
         var symbolNames: [XMLName] = []
         var isRecordSymbol: [Bool?] = []
         var nextOrdinal = 0
@@ -209,7 +209,8 @@ public final class XMLRecordReader {
     private func symbol(_ local: UnsafePointer<xmlChar>, _ uri: UnsafePointer<xmlChar>?) -> Int {
         let localKey = UnsafeRawPointer(local)
         let uriKey = uri.map(UnsafeRawPointer.init)
-        let slot = (Int(bitPattern: localKey) >> 4) & 255
+        let bits = Int(bitPattern: localKey)
+        let slot = ((bits >> 3) ^ (bits >> 13)) & 1023
         let recent = state.pointee.recentSymbols[slot]
         if recent.local == localKey, recent.uri == uriKey { return recent.symbol }
         let key = SymbolKey(local: localKey, uri: uriKey)

@@ -107,20 +107,27 @@ public struct Price: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Parses `159.00 USD`, `USD 159.00`, `159.00` or `1.299,00 EUR` (the amount is kept as written).
     public init?(parsing text: String, defaultCurrency: String? = nil) {
-        let parts = text.utf8.split(whereSeparator: { $0 == 0x20 }).compactMap { String($0) }
-        func isCurrency(_ part: String) -> Bool { part.utf8.count == 3 && part.utf8.allSatisfy { (0x41...0x5A).contains($0) } }
-        func isAmount(_ part: String) -> Bool {
-            part.utf8.contains { (0x30...0x39).contains($0) }
-                && part.utf8.allSatisfy { (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2C || $0 == 0x2D }
+        func isCurrency(_ part: Substring.UTF8View) -> Bool { part.count == 3 && part.allSatisfy { (0x41...0x5A).contains($0) } }
+        func isAmount(_ part: Substring.UTF8View) -> Bool {
+            part.contains { (0x30...0x39).contains($0) }
+                && part.allSatisfy { (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2C || $0 == 0x2D }
         }
-        switch parts.count {
-        case 1 where isAmount(parts[0]):
-            self.init(amount: parts[0], currency: defaultCurrency)
-        case 2 where isAmount(parts[0]) && isCurrency(parts[1]):
-            self.init(amount: parts[0], currency: parts[1])
-        case 2 where isCurrency(parts[0]) && isAmount(parts[1]):
-            self.init(amount: parts[1], currency: parts[0])
-        default:
+        let utf8 = text.utf8
+        guard let space = utf8.firstIndex(of: 0x20) else {
+            guard isAmount(Substring(text).utf8) else { return nil }
+            self.init(amount: text, currency: defaultCurrency)
+            return
+        }
+        var rest = utf8.index(after: space)
+        while rest < utf8.endIndex, utf8[rest] == 0x20 { rest = utf8.index(after: rest) }
+        let first = Substring(text)[..<space]
+        let second = Substring(text)[rest...]
+        guard !second.isEmpty, !second.utf8.contains(0x20) else { return nil }
+        if isAmount(first.utf8), isCurrency(second.utf8) {
+            self.init(amount: String(first), currency: String(second))
+        } else if isCurrency(first.utf8), isAmount(second.utf8) {
+            self.init(amount: String(second), currency: String(first))
+        } else {
             return nil
         }
     }

@@ -106,6 +106,41 @@ import Testing
         }
     }
 
+    @Test func largeFeedSurvivesChunkBoundaries() throws {
+        // Several parser chunks: text, CDATA and multi-byte characters must cross chunk edges intact.
+        var feed = "<?xml version=\"1.0\"?>\n<rss xmlns:g=\"http://base.google.com/ns/1.0\"><channel>\n"
+        var expected: [(String, String)] = []
+        for index in 0..<3000 {
+            let text = "Grüße № \(index) – " + String(repeating: "軽量で防水 ", count: index % 37) + "&amp; end"
+            let description = index % 2 == 0 ? text : "<![CDATA[\(text)]]>"
+            feed += "<item>\n  <g:id>P-\(index)</g:id>\n  <g:description>\(description)</g:description>\n</item>\n"
+            expected.append(("P-\(index)", index % 2 == 0 ? text.replacingOccurrences(of: "&amp;", with: "&") : text))
+        }
+        feed += "</channel></rss>\n"
+        #expect(feed.utf8.count > 3 * (256 << 10))
+        try TestFiles.withTemporaryDirectory { directory in
+            let products = try CatalogReader(contentsOf: try TestFiles.write(feed, to: "big.xml", in: directory)).readAll()
+            #expect(products.count == expected.count)
+            for (product, (id, description)) in zip(products, expected) {
+                #expect(product.id == id)
+                #expect(product.description == description)
+            }
+        }
+    }
+
+    @Test func abandoningAReaderMidFileStopsItsParser() throws {
+        var feed = "<rss xmlns:g=\"http://base.google.com/ns/1.0\"><channel>"
+        for index in 0..<20000 { feed += "<item><g:id>\(index)</g:id><g:title>Title \(index)</g:title></item>" }
+        feed += "</channel></rss>"
+        try TestFiles.withTemporaryDirectory { directory in
+            let path = try TestFiles.write(feed, to: "feed.xml", in: directory)
+            for _ in 0..<20 {
+                let reader = try CatalogReader(contentsOf: path)
+                #expect(try reader.next()?.id == "0")
+            }
+        }
+    }
+
     // MARK: - Problems, located
 
     @Test func missingIDIsReportedAtTheItemAndTheRestIsRead() throws {

@@ -34,10 +34,12 @@ read -r onbrand_s onbrand_mb < <(measure .build/release/onbrand-benchmarks inges
 read -r xmllint_s xmllint_mb < <(measure xmllint --stream --noout "$feed")
 read -r lxml_s lxml_mb < <(measure python3 "$tools/lxml-feed-baseline.py" "$feed")
 
-printf '| %s | %s s | %s | %.0f | %s MB |\n' "onbrand (CatalogReader, every field mapped)" "$onbrand_s" \
-    "$(awk "BEGIN{printf \"%.0f products/s, %.0f MB/s\", $items/$onbrand_s, $bytes/1e6/$onbrand_s}")" 1 "$onbrand_mb"
-printf '| %s | %s s | %s | | %s MB |\n' "xmllint --stream --noout (parse only)" "$xmllint_s" \
+echo "| tool | best of $runs | throughput | peak RSS |"
+echo "| --- | --- | --- | --- |"
+printf '| onbrand-benchmarks ingest (CatalogReader: every field mapped to Product) | %s s | %s | %s MB |\n' "$onbrand_s" \
+    "$(awk "BEGIN{printf \"%.0f products/s, %.0f MB/s\", $items/$onbrand_s, $bytes/1e6/$onbrand_s}")" "$onbrand_mb"
+printf '| xmllint --stream --noout (parse only) | %s s | %s | %s MB |\n' "$xmllint_s" \
     "$(awk "BEGIN{printf \"%.0f MB/s\", $bytes/1e6/$xmllint_s}")" "$xmllint_mb"
-printf '| %s | %s s | %s | | %s MB |\n' "lxml-feed-baseline.py (iterparse to dicts)" "$lxml_s" \
+printf '| lxml-feed-baseline.py (iterparse to dicts) | %s s | %s | %s MB |\n' "$lxml_s" \
     "$(awk "BEGIN{printf \"%.0f products/s\", $items/$lxml_s}")" "$lxml_mb"
 awk "BEGIN{printf \"onbrand / xmllint = %.2fx (goal <= 1.3x); lxml / onbrand = %.2fx (goal >= 3x)\n\", $onbrand_s/$xmllint_s, $lxml_s/$onbrand_s}"

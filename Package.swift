@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "onbrand", targets: ["onbrand"]),
         .library(name: "OnbrandXML", targets: ["OnbrandXML"]),
         .library(name: "OnbrandInputs", targets: ["OnbrandInputs"]),
+        .library(name: "OnbrandBudget", targets: ["OnbrandBudget"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,17 +39,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "OnbrandBudget",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "onbrand",
             dependencies: [
                 "OnbrandInputs",
+                "OnbrandBudget",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "onbrand-benchmarks",
-            dependencies: ["OnbrandInputs", "OnbrandXML"],
+            dependencies: ["OnbrandInputs", "OnbrandXML", "OnbrandBudget"],
             path: "Sources/OnbrandBenchmarks",
             swiftSettings: swiftSettings
         ),
@@ -67,6 +74,11 @@ let package = Package(
             name: "OnbrandInputsTests",
             dependencies: ["OnbrandInputs", "OnbrandXML", "OnbrandTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OnbrandBudgetTests",
+            dependencies: ["OnbrandBudget", "OnbrandTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,352 @@
+/// Encodes text exactly as SentencePiece's BPE model does (`bpe_model.cc`), with byte fallback,
+/// as the Gemma tokenizers use: the same token ids, so the same counts.
+///
+/// The algorithm, step by step as in SentencePiece:
+/// 1. normalize: identity, spaces escaped to `▁` (U+2581), optional dummy prefix;
+/// 2. split into characters, except that user-defined pieces (whitespace runs, markup) are
+///    matched whole, longest first, and never merged further;
+/// 3. repeatedly merge the adjacent pair whose joined text is a piece with the highest score
+///    (ties: leftmost first);
+/// 4. re-split pieces of type UNUSED into the pair that formed them;
+/// 5. a piece missing from the vocabulary becomes one `<0xHH>` piece per UTF-8 byte.
+///
+/// Immutable after loading, so one tokenizer serves every thread.
+public final class SentencePieceTokenizer: @unchecked Sendable {
+    public let model: SentencePieceModel
+    private let vocabulary: ByteTable
+    private let userDefined: ByteTrie
+    private let pieceTypes: [SentencePieceModel.PieceType]
+    private let scores: [Float]
+    private let unknownID: Int32
+    private let byteIDs: [Int32]
+
+    public convenience init(contentsOf path: String) throws(SentencePieceModel.LoadError) {
+        let model = try SentencePieceModel(contentsOf: path)
+        guard model.modelType == .bpe else {
+            throw SentencePieceModel.LoadError(
+                file: path, reason: "the model is \(model.modelType), not BPE; Onbrand's exact mode implements BPE (the Gemma models)")
+        }
+        self.init(model: model)
+    }
+
+    public init(model: SentencePieceModel) {
+        self.model = model
+        var entries: [(bytes: [UInt8], id: Int32)] = []
+        var userPieces: [[UInt8]] = []
+        var bytes = [Int32](repeating: -1, count: 256)
+        var unknown: Int32 = 0
+        for (index, piece) in model.pieces.enumerated() {
+            switch piece.type {
+            case .normal, .unused:
+                entries.append((Array(piece.text.utf8), Int32(index)))
+            case .userDefined:
+                entries.append((Array(piece.text.utf8), Int32(index)))
+                userPieces.append(Array(piece.text.utf8))
+            case .unknown:
+                unknown = Int32(index)
+            case .byte:
+                // "<0x41>"
+                if let value = UInt8(piece.text.dropFirst(3).dropLast(), radix: 16) { bytes[Int(value)] = Int32(index) }
+            case .control:
+                break
+            }
+        }
+        vocabulary = ByteTable(entries)
+        userDefined = ByteTrie(userPieces)
+        pieceTypes = model.pieces.map(\.type)
+        scores = model.pieces.map(\.score)
+        unknownID = unknown
+        byteIDs = bytes
+    }
+
+    /// The number of tokens `text` encodes to (no BOS or EOS).
+    public func count(_ text: String) -> Int { encode(text).count }
+
+    /// The token ids of `text`, as `SentencePieceProcessor.encode` returns them.
+    public func encode(_ text: String) -> [Int32] {
+        let normalized = normalize(text)
+        return normalized.withUnsafeBufferPointer { encode(normalizedBytes: $0) }
+    }
+
+    // MARK: - Normalization
+
+    private func normalize(_ text: String) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count + text.utf8.count / 4)
+        let space: [UInt8] = model.escapeWhitespaces ? [0xE2, 0x96, 0x81] : [0x20]
+        var input = Substring(text).utf8[...]
+        if model.removeExtraWhitespaces {
+            while input.first == 0x20 { input = input.dropFirst() }
+            if input.isEmpty { return [] }
+        }
+        if !model.treatWhitespaceAsSuffix && model.addDummyPrefix { output += space }
+        var previousWasSpace = model.removeExtraWhitespaces
+        for byte in input {
+            if byte == 0x20 {
+                if previousWasSpace { continue }
+                output += space
+                previousWasSpace = model.removeExtraWhitespaces
+            } else {
+                output.append(byte)
+                previousWasSpace = false
+            }
+        }
+        if model.removeExtraWhitespaces {
+            while output.count >= space.count, Array(output.suffix(space.count)) == space { output.removeLast(space.count) }
+        }
+        if model.treatWhitespaceAsSuffix && model.addDummyPrefix { output += space }
+        return output
+    }
+
+    // MARK: - BPE
+
+    private struct Symbol {
+        var start: Int32
+        var length: Int32
+        var previous: Int32
+        var next: Int32
+        var isFrozen: Bool
+    }
+
+    private struct Pair {
+        var score: Float
+        var left: Int32
+        var right: Int32
+        var size: Int32
+
+        /// The agenda's order: higher score first, then the leftmost.
+        @inline(__always) func precedes(_ other: Pair) -> Bool {
+            score > other.score || (score == other.score && left < other.left)
+        }
+    }
+
+    private func encode(normalizedBytes text: UnsafeBufferPointer<UInt8>) -> [Int32] {
+        guard !text.isEmpty else { return [] }
+        var symbols: [Symbol] = []
+        symbols.reserveCapacity(text.count)
+        var offset = 0
+        while offset < text.count {
+            var length = userDefined.longestMatch(in: text, at: offset)
+            let isFrozen = length > 0
+            if !isFrozen { length = min(text.count - offset, Self.oneCharLength(text[offset])) }
+            let index = Int32(symbols.count)
+            symbols.append(
+                Symbol(
+                    start: Int32(offset), length: Int32(length), previous: index - 1,
+                    next: offset + length < text.count ? index + 1 : -1, isFrozen: isFrozen))
+            offset += length
+        }
+
+        var agenda = BinaryHeap<Pair>(areInIncreasingOrder: { $0.precedes($1) })
+        var reverseMerges: [Int32: (Int32, Int32, Int32, Int32)] = [:]
+        func addPair(_ left: Int32, _ right: Int32) {
+            guard left >= 0, right >= 0 else { return }
+            let l = symbols[Int(left)]
+            let r = symbols[Int(right)]
+            guard !l.isFrozen, !r.isFrozen else { return }
+            let size = l.length + r.length
+            guard let id = vocabulary.lookup(text.baseAddress! + Int(l.start), Int(size)) else { return }
+            agenda.push(Pair(score: scores[Int(id)], left: left, right: right, size: size))
+            if pieceTypes[Int(id)] == .unused { reverseMerges[id] = (l.start, l.length, r.start, r.length) }
+        }
+        for index in 1..<symbols.count { addPair(Int32(index - 1), Int32(index)) }
+
+        while let top = agenda.pop() {
+            let left = Int(top.left)
+            let right = Int(top.right)
+            guard symbols[left].length > 0, symbols[right].length > 0,
+                symbols[left].length + symbols[right].length == top.size
+            else { continue }
+            symbols[left].length += symbols[right].length
+            symbols[left].next = symbols[right].next
+            if symbols[right].next >= 0 { symbols[Int(symbols[right].next)].previous = top.left }
+            symbols[right].length = 0
+            addPair(symbols[left].previous, top.left)
+            addPair(top.left, symbols[left].next)
+        }
+
+        var ids: [Int32] = []
+        ids.reserveCapacity(symbols.count)
+        func emit(_ start: Int32, _ length: Int32) {
+            let id = vocabulary.lookup(text.baseAddress! + Int(start), Int(length))
+            if let id, pieceTypes[Int(id)] == .unused, let parts = reverseMerges[id] {
+                emit(parts.0, parts.1)
+                emit(parts.2, parts.3)
+            } else if let id {
+                ids.append(id)
+            } else if model.byteFallback {
+                for offset in Int(start)..<Int(start + length) {
+                    let byteID = byteIDs[Int(text[offset])]
+                    ids.append(byteID >= 0 ? byteID : unknownID)
+                }
+            } else {
+                ids.append(unknownID)
+            }
+        }
+        var index: Int32 = 0
+        while index != -1 {
+            emit(symbols[Int(index)].start, symbols[Int(index)].length)
+            index = symbols[Int(index)].next
+        }
+        return ids
+    }
+
+    /// SentencePiece's `OneCharLen`: the length a UTF-8 lead byte announces (1 for stray bytes).
+    @inline(__always) static func oneCharLength(_ lead: UInt8) -> Int {
+        switch lead >> 4 {
+        case 12, 13: 2
+        case 14: 3
+        case 15: 4
+        default: 1
+        }
+    }
+}
+
+/// A hash table from byte strings to piece ids, probed with slices of the input: no allocation
+/// per lookup. Keys live in one arena owned by the table.
+final class ByteTable: @unchecked Sendable {
+    private let arena: UnsafeMutableBufferPointer<UInt8>
+    private let slots: UnsafeMutableBufferPointer<(offset: Int32, length: Int32, id: Int32)>
+    private let mask: Int
+
+    init(_ entries: [(bytes: [UInt8], id: Int32)]) {
+        let total = entries.reduce(0) { $0 + $1.bytes.count }
+        arena = .allocate(capacity: max(total, 1))
+        var capacity = 16
+        while capacity < entries.count * 2 { capacity <<= 1 }
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: (0, -1, 0))
+        mask = capacity - 1
+        var offset = 0
+        for entry in entries {
+            _ = UnsafeMutableBufferPointer(rebasing: arena[offset..<(offset + entry.bytes.count)]).initialize(from: entry.bytes)
+            var slot = Self.hash(arena.baseAddress! + offset, entry.bytes.count) & mask
+            while slots[slot].length >= 0 {
+                // A duplicate piece keeps its first id, as SentencePiece's map does.
+                if Self.equal(arena.baseAddress! + Int(slots[slot].offset), Int(slots[slot].length), arena.baseAddress! + offset, entry.bytes.count) {
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+            if slots[slot].length < 0 { slots[slot] = (Int32(offset), Int32(entry.bytes.count), entry.id) }
+            offset += entry.bytes.count
+        }
+    }
+
+    deinit {
+        arena.deallocate()
+        slots.deallocate()
+    }
+
+    @inline(__always) static func hash(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for index in 0..<count {
+            hash ^= UInt64(bytes[index])
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return Int(truncatingIfNeeded: hash ^ (hash >> 29))
+    }
+
+    @inline(__always) static func equal(_ a: UnsafePointer<UInt8>, _ aCount: Int, _ b: UnsafePointer<UInt8>, _ bCount: Int) -> Bool {
+        guard aCount == bCount else { return false }
+        for index in 0..<aCount where a[index] != b[index] { return false }
+        return true
+    }
+
+    func lookup(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32? {
+        var slot = Self.hash(bytes, count) & mask
+        while true {
+            let entry = slots[slot]
+            if entry.length < 0 { return nil }
+            if Self.equal(arena.baseAddress! + Int(entry.offset), Int(entry.length), bytes, count) { return entry.id }
+            slot = (slot + 1) & mask
+        }
+    }
+}
+
+/// Longest-prefix matching of user-defined pieces (SentencePiece's `PrefixMatcher`).
+final class ByteTrie: @unchecked Sendable {
+    private var root = [Int32](repeating: -1, count: 256)
+    private var children: [[UInt8: Int32]] = []
+    private var isTerminal: [Bool] = []
+
+    init(_ keys: [[UInt8]]) {
+        for key in keys where !key.isEmpty {
+            var node = root[Int(key[0])]
+            if node < 0 {
+                node = newNode()
+                root[Int(key[0])] = node
+            }
+            for byte in key.dropFirst() {
+                if let child = children[Int(node)][byte] {
+                    node = child
+                } else {
+                    let child = newNode()
+                    children[Int(node)][byte] = child
+                    node = child
+                }
+            }
+            isTerminal[Int(node)] = true
+        }
+    }
+
+    private func newNode() -> Int32 {
+        children.append([:])
+        isTerminal.append(false)
+        return Int32(children.count - 1)
+    }
+
+    /// The length of the longest key that `text` starts with at `offset`, or 0.
+    func longestMatch(in text: UnsafeBufferPointer<UInt8>, at offset: Int) -> Int {
+        var node = root[Int(text[offset])]
+        guard node >= 0 else { return 0 }
+        var longest = isTerminal[Int(node)] ? 1 : 0
+        var index = offset + 1
+        while index < text.count, let child = children[Int(node)][text[index]] {
+            node = child
+            index += 1
+            if isTerminal[Int(node)] { longest = index - offset }
+        }
+        return longest
+    }
+}
+
+/// A binary heap; `areInIncreasingOrder(a, b)` true means `a` comes out first.
+struct BinaryHeap<Element> {
+    private var elements: [Element] = []
+    private let areInIncreasingOrder: (Element, Element) -> Bool
+
+    init(areInIncreasingOrder: @escaping (Element, Element) -> Bool) {
+        self.areInIncreasingOrder = areInIncreasingOrder
+    }
+
+    var isEmpty: Bool { elements.isEmpty }
+
+    mutating func push(_ element: Element) {
+        elements.append(element)
+        var child = elements.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard areInIncreasingOrder(elements[child], elements[parent]) else { break }
+            elements.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Element? {
+        guard !elements.isEmpty else { return nil }
+        elements.swapAt(0, elements.count - 1)
+        let top = elements.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var first = parent
+            if left < elements.count, areInIncreasingOrder(elements[left], elements[first]) { first = left }
+            if right < elements.count, areInIncreasingOrder(elements[right], elements[first]) { first = right }
+            guard first != parent else { return top }
+            elements.swapAt(parent, first)
+            parent = first
+        }
+    }
+}

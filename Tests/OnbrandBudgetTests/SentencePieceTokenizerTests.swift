@@ -1,0 +1,69 @@
+import Foundation
+import OnbrandBudget
+import OnbrandTestSupport
+import Testing
+
+@Suite struct SentencePieceTokenizerTests {
+    /// The corpus manifest's token counts, made with the `sentencepiece` Python package.
+    static func manifest() throws -> [(file: URL, gemma12: Int, gemma3: Int)]? {
+        guard let shared = TestFiles.shared else { return nil }
+        let directory = shared.appendingPathComponent("data/token-corpus")
+        let text = try String(contentsOf: directory.appendingPathComponent("manifest.tsv"), encoding: .utf8)
+        var rows = text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let header = rows.removeFirst()
+        let file = try #require(header.firstIndex(of: "file"))
+        let g12 = try #require(header.firstIndex(of: "tokens_gemma1-2"))
+        let g3 = try #require(header.firstIndex(of: "tokens_gemma3"))
+        return rows.map { (directory.appendingPathComponent($0[file]), Int($0[g12])!, Int($0[g3])!) }
+    }
+
+    static func tokenizer(_ name: String) throws -> SentencePieceTokenizer? {
+        guard let shared = TestFiles.shared else { return nil }
+        return try SentencePieceTokenizer(contentsOf: shared.appendingPathComponent("data/tokenizers/\(name)").path)
+    }
+
+    @Test(arguments: ["gemma3_tokenizer.model", "gemma1-2_tokenizer.model", "gemma4_tokenizer.model"])
+    func countsMatchSentencePieceOnEveryCorpusFile(model: String) throws {
+        guard let rows = try Self.manifest(), let tokenizer = try Self.tokenizer(model) else {
+            print("skipping: ../shared is absent, so the tokenizers and corpus are not available")
+            return
+        }
+        #expect(rows.count >= 50)
+        for row in rows {
+            let text = try String(contentsOf: row.file, encoding: .utf8)
+            let expected = model.hasPrefix("gemma1-2") ? row.gemma12 : row.gemma3
+            #expect(tokenizer.count(text) == expected, "\(row.file.lastPathComponent)")
+        }
+    }
+
+    @Test func knownSentences() throws {
+        guard let gemma3 = try Self.tokenizer("gemma3_tokenizer.model"), let gemma12 = try Self.tokenizer("gemma1-2_tokenizer.model")
+        else {
+            print("skipping: ../shared is absent, so the tokenizers are not available")
+            return
+        }
+        // From ../shared/data/tokenizers/README.md, made with the sentencepiece package.
+        let cases: [(String, Int, Int)] = [
+            ("Hello, world! This is a test of the Gemma tokenizer.", 13, 13),
+            ("Der schnelle braune Fuchs springt über den faulen Hund.", 13, 13),
+            ("東京は日本の首都です。", 6, 6),
+            ("안녕하세요, 만나서 반갑습니다.", 11, 6),
+            ("<item><g:id>SKU-123</g:id><g:price>19.99 USD</g:price></item>", 34, 35),
+            ("🔥🔥 New drop! 50% off 👟✨ #sale", 14, 14),
+        ]
+        for (text, old, new) in cases {
+            #expect(gemma12.count(text) == old, "\(text)")
+            #expect(gemma3.count(text) == new, "\(text)")
+        }
+        #expect(gemma3.count("") == 0)
+        #expect(gemma3.count("2026") == 4, "every digit is its own token")
+    }
+
+    @Test func notAModelIsAClearError() throws {
+        try TestFiles.withTemporaryDirectory { directory in
+            let path = try TestFiles.write("not a model", to: "x.model", in: directory)
+            let error = try #require(throws: SentencePieceModel.LoadError.self) { try SentencePieceTokenizer(contentsOf: path) }
+            #expect(error.description.hasPrefix("\(path): error:"))
+        }
+    }
+}

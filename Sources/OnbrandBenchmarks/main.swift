@@ -31,8 +31,12 @@ func ingest(_ path: String) throws -> (products: Int, seconds: Double) {
 }
 
 let arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "calibrate-estimator", arguments.count == 3 {
+    try Calibration.run(model: arguments[arguments.startIndex + 1], corpus: arguments[arguments.startIndex + 2])
+    exit(0)
+}
 guard arguments.first == "ingest", let path = arguments.dropFirst().first else {
-    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR\n".utf8))
     exit(64)
 }
 var repeats = 1

@@ -64,38 +64,65 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
 
     /// The token ids of `text`, as `SentencePieceProcessor.encode` returns them.
     public func encode(_ text: String) -> [Int32] {
-        let normalized = normalize(text)
-        return normalized.withUnsafeBufferPointer { encode(normalizedBytes: $0) }
+        let (normalized, _) = normalize(text, keepingOffsets: false)
+        return normalized.withUnsafeBufferPointer { encode(normalizedBytes: $0).map(\.id) }
+    }
+
+    /// Each token with the UTF-8 byte range of `text` it covers, for calibrating estimators. A
+    /// token that starts with an escaped space covers that space.
+    package func encodeWithSpans(_ text: String) -> [(id: Int32, range: Range<Int>)] {
+        let (normalized, offsets) = normalize(text, keepingOffsets: true)
+        let tokens = normalized.withUnsafeBufferPointer { encode(normalizedBytes: $0) }
+        return tokens.map { token in
+            let start = offsets[Int(token.start)]
+            let end = offsets[Int(token.start + token.length)]
+            return (token.id, start..<max(end, start))
+        }
     }
 
     // MARK: - Normalization
 
-    private func normalize(_ text: String) -> [UInt8] {
+    /// SentencePiece's normalizer for identity models; `offsets[i]` is the byte of `text` that
+    /// normalized byte `i` came from (one extra entry for the end).
+    private func normalize(_ text: String, keepingOffsets: Bool) -> (bytes: [UInt8], offsets: [Int]) {
         var output: [UInt8] = []
+        var offsets: [Int] = []
         output.reserveCapacity(text.utf8.count + text.utf8.count / 4)
+        if keepingOffsets { offsets.reserveCapacity(text.utf8.count + text.utf8.count / 4) }
         let space: [UInt8] = model.escapeWhitespaces ? [0xE2, 0x96, 0x81] : [0x20]
-        var input = Substring(text).utf8[...]
+        let input = Array(text.utf8)
+        var index = 0
         if model.removeExtraWhitespaces {
-            while input.first == 0x20 { input = input.dropFirst() }
-            if input.isEmpty { return [] }
+            while index < input.count, input[index] == 0x20 { index += 1 }
+            if index == input.count { return ([], [input.count]) }
         }
-        if !model.treatWhitespaceAsSuffix && model.addDummyPrefix { output += space }
+        func append(_ bytes: [UInt8], from origin: Int) {
+            output += bytes
+            if keepingOffsets { offsets += Array(repeating: origin, count: bytes.count) }
+        }
+        if !model.treatWhitespaceAsSuffix && model.addDummyPrefix { append(space, from: index) }
         var previousWasSpace = model.removeExtraWhitespaces
-        for byte in input {
+        while index < input.count {
+            let byte = input[index]
             if byte == 0x20 {
-                if previousWasSpace { continue }
-                output += space
+                if !previousWasSpace { append(space, from: index) }
                 previousWasSpace = model.removeExtraWhitespaces
             } else {
                 output.append(byte)
+                if keepingOffsets { offsets.append(index) }
                 previousWasSpace = false
             }
+            index += 1
         }
         if model.removeExtraWhitespaces {
-            while output.count >= space.count, Array(output.suffix(space.count)) == space { output.removeLast(space.count) }
+            while output.count >= space.count, Array(output.suffix(space.count)) == space {
+                output.removeLast(space.count)
+                if keepingOffsets { offsets.removeLast(space.count) }
+            }
         }
-        if model.treatWhitespaceAsSuffix && model.addDummyPrefix { output += space }
-        return output
+        if model.treatWhitespaceAsSuffix && model.addDummyPrefix { append(space, from: input.count) }
+        if keepingOffsets { offsets.append(input.count) }
+        return (output, offsets)
     }
 
     // MARK: - BPE
@@ -120,7 +147,7 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         }
     }
 
-    private func encode(normalizedBytes text: UnsafeBufferPointer<UInt8>) -> [Int32] {
+    private func encode(normalizedBytes text: UnsafeBufferPointer<UInt8>) -> [(id: Int32, start: Int32, length: Int32)] {
         guard !text.isEmpty else { return [] }
         var symbols: [Symbol] = []
         symbols.reserveCapacity(text.count)
@@ -165,7 +192,7 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
             addPair(top.left, symbols[left].next)
         }
 
-        var ids: [Int32] = []
+        var ids: [(id: Int32, start: Int32, length: Int32)] = []
         ids.reserveCapacity(symbols.count)
         func emit(_ start: Int32, _ length: Int32) {
             let id = vocabulary.lookup(text.baseAddress! + Int(start), Int(length))
@@ -173,14 +200,14 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
                 emit(parts.0, parts.1)
                 emit(parts.2, parts.3)
             } else if let id {
-                ids.append(id)
+                ids.append((id, start, length))
             } else if model.byteFallback {
                 for offset in Int(start)..<Int(start + length) {
                     let byteID = byteIDs[Int(text[offset])]
-                    ids.append(byteID >= 0 ? byteID : unknownID)
+                    ids.append((byteID >= 0 ? byteID : unknownID, Int32(offset), 1))
                 }
             } else {
-                ids.append(unknownID)
+                ids.append((unknownID, start, length))
             }
         }
         var index: Int32 = 0

@@ -34,6 +34,12 @@ struct DiagnosticPrinter {
 
 /// Writes a line to standard output (results) or standard error (everything else).
 enum Output {
+    /// `path` relative to the working directory when it lies inside it.
+    static func shortPath(_ path: String) -> String {
+        let directory = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(directory) ? String(path.dropFirst(directory.count)) : path
+    }
+
     static func result(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }

@@ -31,7 +31,7 @@ struct Validate: ParsableCommand {
             parts.append("brand \(guide.name ?? guide.id) (\(guide.localeCodes.joined(separator: ", ")))")
         }
         if let summary = report.catalog, let file = report.catalogFile {
-            var catalog = "catalog \(file): \(summary.products) products, \(summary.format.rawValue)"
+            var catalog = "catalog \(Output.shortPath(file)): \(summary.products) products, \(summary.format.rawValue)"
             if summary.variantGroups > 0 { catalog += ", \(summary.variantGroups) variant groups" }
             parts.append(catalog)
         }

@@ -40,10 +40,10 @@ public enum BrandLoader {
             return Result(guide: nil, diagnostics: error.diagnostics, file: path)
         }
         var diagnostics: [Diagnostic] = []
-        guard var guide = loadChain(file, visited: [], diagnostics: &diagnostics) else {
+        var rootLocation = SourceLocation(file: file, line: 1, column: 1)
+        guard var guide = loadChain(file, visited: [], diagnostics: &diagnostics, rootLocation: &rootLocation) else {
             return Result(guide: nil, diagnostics: diagnostics, file: file)
         }
-        let rootLocation = SourceLocation(file: file, line: 1, column: 1)
         resolvePalette(&guide, diagnostics: &diagnostics, at: rootLocation)
         check(guide, diagnostics: &diagnostics, at: rootLocation)
         let usable = !diagnostics.contains { $0.severity == .error }
@@ -58,7 +58,11 @@ public enum BrandLoader {
     }
 
     /// Parses one file and merges it over its parents.
-    private static func loadChain(_ file: String, visited: [String], diagnostics: inout [Diagnostic]) -> BrandGuide? {
+    /// - Parameter rootLocation: Set to where the file's root element (or object) starts, for
+    ///   problems with the brand as a whole.
+    private static func loadChain(
+        _ file: String, visited: [String], diagnostics: inout [Diagnostic], rootLocation: inout SourceLocation
+    ) -> BrandGuide? {
         let directory = (file as NSString).deletingLastPathComponent
         let defaultID = file.hasSuffix("/brand.xml") || file.hasSuffix("/brand.json")
             ? (directory as NSString).lastPathComponent
@@ -77,6 +81,7 @@ public enum BrandLoader {
                     .error(error.message, at: SourceLocation(file: file, line: error.position.line, column: error.position.column), hint: error.hint))
                 return nil
             }
+            rootLocation = SourceLocation(file: file, line: root.position.line, column: root.position.column)
             var reader = BrandJSONReader(file: file, directory: directory)
             guide = reader.read(root, defaultID: defaultID)
             diagnostics += reader.diagnostics.all
@@ -88,12 +93,13 @@ public enum BrandLoader {
                 diagnostics.append(Diagnostic(error))
                 return nil
             }
+            rootLocation = SourceLocation(file: file, line: root.line, column: root.column)
             var reader = BrandXMLReader(file: file, directory: directory)
             guide = reader.read(root, defaultID: defaultID)
             diagnostics += reader.diagnostics.all
         }
         guard let extends = guide.extends else { return guide }
-        let location = SourceLocation(file: file, line: 1, column: 1)
+        let location = rootLocation
         guard visited.count < maximumInheritanceDepth else {
             diagnostics.append(
                 .error("the extends chain is deeper than \(maximumInheritanceDepth) brands", at: location, hint: "flatten the hierarchy"))
@@ -117,7 +123,9 @@ public enum BrandLoader {
             return nil
         }
         let visitedNow = visited + [URL(fileURLWithPath: file).resolvingSymlinksInPath().path]
-        guard let parent = loadChain(parentFile, visited: visitedNow, diagnostics: &diagnostics) else { return nil }
+        var parentLocation = SourceLocation(file: parentFile)
+        guard let parent = loadChain(parentFile, visited: visitedNow, diagnostics: &diagnostics, rootLocation: &parentLocation)
+        else { return nil }
         return guide.inheriting(from: parent)
     }
 
@@ -171,7 +179,7 @@ public enum BrandLoader {
         if guide.name == nil {
             diagnostics.append(.error("the brand has no name", at: location, hint: "add <name>…</name> (or \"name\" in JSON)"))
         }
-        if guide.colors.isEmpty {
+        if guide.palette == nil {
             diagnostics.append(
                 .warning("the brand has no palette", at: location, hint: "add colours so images stay on-palette"))
         }

@@ -162,19 +162,9 @@ enum Calibration {
         var total = 0.0
         for (key, value) in sample.runs {
             let table = key.isCapitalized ? tables.capitalized : (tables.costs[key.kind] ?? [])
-            let estimator = TokenEstimator(costs: [:], capitalizedLatinCosts: [], safetyMargin: 1)
-            _ = estimator
-            total += Double(value.count) * lookup(table, key.length)
+            total += Double(value.count) * TokenEstimator.lookup(table, key.length)
         }
         return total
-    }
-
-    static func lookup(_ table: [Double], _ length: Int) -> Double {
-        guard !table.isEmpty else { return Double(length) }
-        if length <= table.count { return table[length - 1] }
-        let last = table[table.count - 1]
-        let slope = table.count >= 2 ? max(table[table.count - 1] - table[table.count - 2], 0) : last
-        return last + slope * Double(length - table.count)
     }
 
     static func source(_ tables: Tables, margin: Double, measurement: String) -> String {

@@ -47,7 +47,7 @@ public struct TokenEstimator: Sendable {
     }
 
     /// `table[length - 1]`, continuing the last step's slope past the end of the table.
-    static func lookup(_ table: [Double], _ length: Int) -> Double {
+    public static func lookup(_ table: [Double], _ length: Int) -> Double {
         guard !table.isEmpty else { return Double(length) }
         if length <= table.count { return table[length - 1] }
         let last = table[table.count - 1]

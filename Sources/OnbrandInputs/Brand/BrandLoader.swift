@@ -69,16 +69,11 @@ public enum BrandLoader {
             : ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         var guide: BrandGuide
         if file.lowercased().hasSuffix(".json") {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                diagnostics.append(.error("cannot read the file", at: SourceLocation(file: file)))
-                return nil
-            }
             let root: JSONNode
             do {
-                root = try JSONParser.parse(data)
+                root = try JSONParser.parseFile(file)
             } catch {
-                diagnostics.append(
-                    .error(error.message, at: SourceLocation(file: file, line: error.position.line, column: error.position.column), hint: error.hint))
+                diagnostics += error.diagnostics
                 return nil
             }
             rootLocation = SourceLocation(file: file, line: root.position.line, column: root.position.column)

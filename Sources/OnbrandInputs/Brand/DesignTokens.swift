@@ -26,16 +26,7 @@ public struct DesignTokens: Sendable, Hashable {
     ///   space Onbrand cannot convert). Syntax errors throw.
     public static func load(contentsOf path: String, displayName: String? = nil) throws(DiagnosticError) -> (DesignTokens, [Diagnostic]) {
         let name = displayName ?? path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DiagnosticError(.error("cannot read the design-tokens file", at: SourceLocation(file: name)))
-        }
-        let root: JSONNode
-        do {
-            root = try JSONParser.parse(data)
-        } catch {
-            throw DiagnosticError(
-                .error(error.message, at: SourceLocation(file: name, line: error.position.line, column: error.position.column), hint: error.hint))
-        }
+        let root = try JSONParser.parseFile(path, displayName: name)
         var collector = Collector(file: name)
         collector.walk(root, path: [], inheritedType: nil)
         var diagnostics = collector.diagnostics

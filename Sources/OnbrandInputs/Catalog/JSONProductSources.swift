@@ -354,32 +354,9 @@ final class JSONDocumentProductSource: ProductSource {
 
     init(path: String, displayName: String) throws(DiagnosticError) {
         mapper = JSONProductMapper(displayName: displayName)
-        let data: Data
-        do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-            guard size <= CatalogReader.maximumJSONDocumentSize else {
-                throw DiagnosticError(
-                    .error(
-                        "the JSON catalog is \(size) bytes, more than the \(CatalogReader.maximumJSONDocumentSize) read whole",
-                        at: SourceLocation(file: displayName), hint: "convert it to JSON Lines (.jsonl), which streams"))
-            }
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch let error as DiagnosticError {
-            throw error
-        } catch {
-            throw DiagnosticError(.error("cannot read the file: \(error.localizedDescription)", at: SourceLocation(file: displayName)))
-        }
-        let root: JSONNode
-        do {
-            root = try JSONParser.parse(data)
-        } catch {
-            throw DiagnosticError(
-                .error(
-                    error.message,
-                    at: SourceLocation(file: displayName, line: error.position.line, column: error.position.column),
-                    hint: error.hint))
-        }
+        let root = try JSONParser.parseFile(
+            path, displayName: displayName, maximumSize: CatalogReader.maximumJSONDocumentSize,
+            sizeHint: "convert it to JSON Lines (.jsonl), which streams")
         (format, pending) = Self.classify(root)
         if pending.isEmpty, format == .onbrandJSON, root.arrayElements == nil, root["products"] == nil {
             throw DiagnosticError(
@@ -487,13 +464,7 @@ final class JSONLinesProductSource: ProductSource {
             do {
                 node = try JSONParser.parse(line, startingAtLine: lineNumber)
             } catch {
-                throw DiagnosticError(
-                    mapper.diagnostics.all(file: mapper.displayName) + [
-                        .error(
-                            error.message,
-                            at: SourceLocation(file: mapper.displayName, line: error.position.line, column: error.position.column),
-                            hint: error.hint)
-                    ])
+                throw DiagnosticError(mapper.diagnostics.all(file: mapper.displayName) + [error.diagnostic(in: mapper.displayName)])
             }
             if let product = mapper.onbrandProduct(node, path: "line \(lineNumber)") { return product }
         }

@@ -19,17 +19,13 @@ public enum TemplateLoader {
         var diagnostics: [Diagnostic] = []
         var template: PromptTemplate?
         if path.lowercased().hasSuffix(".json") {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                return Result(template: nil, diagnostics: [.error("cannot read the file", at: SourceLocation(file: path))])
-            }
             do {
-                let root = try JSONParser.parse(data)
+                let root = try JSONParser.parseFile(path)
                 var reader = TemplateJSONReader(fields: JSONFieldReader(file: path))
                 template = reader.read(root)
                 diagnostics += reader.fields.diagnostics.all
             } catch {
-                diagnostics.append(
-                    .error(error.message, at: SourceLocation(file: path, line: error.position.line, column: error.position.column), hint: error.hint))
+                diagnostics += error.diagnostics
             }
         } else {
             do {

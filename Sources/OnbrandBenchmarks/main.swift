@@ -1,4 +1,5 @@
 import Foundation
+import OnbrandBudget
 import OnbrandInputs
 
 /// Benchmarks for BENCHMARKS.md. Timings live here, never in unit tests.
@@ -35,8 +36,27 @@ if arguments.first == "calibrate-estimator", arguments.count == 3 {
     try Calibration.run(model: arguments[arguments.startIndex + 1], corpus: arguments[arguments.startIndex + 2])
     exit(0)
 }
+if arguments.first == "tokenize", arguments.count >= 3 {
+    // tokenize MODEL FILE…: exact-mode speed over the files, repeated until at least 2 s have passed.
+    let tokenizer = try SentencePieceTokenizer(contentsOf: arguments[arguments.startIndex + 1])
+    let texts = try arguments.dropFirst(2).map { try String(contentsOfFile: $0, encoding: .utf8) }
+    let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+    var tokens = 0
+    var rounds = 0
+    let start = ContinuousClock.now
+    var elapsed = 0.0
+    while elapsed < 2 {
+        for text in texts { tokens += tokenizer.count(text) }
+        rounds += 1
+        let duration = ContinuousClock.now - start
+        elapsed = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+    print(String(format: "{\"benchmark\":\"tokenize\",\"files\":%d,\"rounds\":%d,\"tokensPerSecond\":%.0f,\"megabytesPerSecond\":%.2f}",
+        texts.count, rounds, Double(tokens) / elapsed, Double(bytes * rounds) / 1e6 / elapsed))
+    exit(0)
+}
 guard arguments.first == "ingest", let path = arguments.dropFirst().first else {
-    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR\n".utf8))
+    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR | tokenize MODEL FILE...\n".utf8))
     exit(64)
 }
 var repeats = 1

@@ -67,3 +67,38 @@ import Testing
         }
     }
 }
+
+@Suite struct TokenEstimatorTests {
+    @Test func emptyAndSimpleTexts() {
+        let estimator = TokenEstimator.gemini
+        #expect(estimator.estimate("") == 0)
+        #expect(estimator.estimate("2026") >= 4, "each digit is a token")
+        #expect(estimator.estimate("東京は日本の首都です。") > estimator.estimate("Tokyo"))
+    }
+
+    @Test func runsCoverEveryByteAndKeepDigitsApart() {
+        let text = "Größe 42 – 東京 🔥🔥 <g:id>\n\n  x"
+        let runs = TextRuns.split(text)
+        #expect(runs.first?.range.lowerBound == 0)
+        #expect(runs.last?.range.upperBound == text.utf8.count)
+        for (a, b) in zip(runs, runs.dropFirst()) { #expect(a.range.upperBound == b.range.lowerBound) }
+        #expect(runs.filter { $0.kind == .digit }.count == 2)
+        #expect(runs.contains { $0.kind == .latinWord && $0.length == 5 }, "Größe is one word")
+        #expect(runs.contains { $0.kind == .han && $0.length == 2 })
+    }
+
+    /// The calibrated estimator never under-counts a corpus sample by more than 3 % (its safety
+    /// margin is chosen for that, leave-one-out), and beats the naive chars/4 rule's worst case.
+    @Test func boundedUnderCountOnTheCorpus() throws {
+        guard let rows = try SentencePieceTokenizerTests.manifest() else {
+            print("skipping: ../shared is absent, so the corpus is not available")
+            return
+        }
+        for row in rows {
+            let text = try String(contentsOf: row.file, encoding: .utf8)
+            let estimate = Double(TokenEstimator.gemini.estimate(text))
+            let error = (estimate - Double(row.gemma3)) / Double(row.gemma3) * 100
+            #expect(error >= -3.0, "\(row.file.lastPathComponent): \(error) %")
+        }
+    }
+}

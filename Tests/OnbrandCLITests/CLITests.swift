@@ -45,3 +45,34 @@ import Testing
         #expect(result.status == 64)
     }
 }
+
+@Suite struct TokensCommandTests {
+    @Test func printsCountTabFileForEachFile() throws {
+        try TestFiles.withTemporaryDirectory { directory in
+            let a = try TestFiles.write("Hello, world! This is a test of the Gemma tokenizer.", to: "a.txt", in: directory)
+            let b = try TestFiles.write("東京は日本の首都です。", to: "b.txt", in: directory)
+            let estimated = try CommandRunner.run(["tokens", a, b])
+            #expect(estimated.status == 0, "\(estimated.standardError)")
+            let lines = estimated.standardOutput.split(separator: "\n")
+            #expect(lines.count == 2)
+            #expect(lines[0].hasSuffix("\t\(a)") && Int(lines[0].split(separator: "\t")[0]) ?? 0 > 0)
+            guard let shared = TestFiles.shared else {
+                print("skipping exact mode: ../shared is absent")
+                return
+            }
+            let model = shared.appendingPathComponent("data/tokenizers/gemma3_tokenizer.model").path
+            let exact = try CommandRunner.run(["tokens", "--tokenizer", model, a, b])
+            #expect(exact.standardOutput == "13\t\(a)\n6\t\(b)\n")
+        }
+    }
+
+    @Test func missingFileFailsButCountsTheRest() throws {
+        try TestFiles.withTemporaryDirectory { directory in
+            let a = try TestFiles.write("one two", to: "a.txt", in: directory)
+            let result = try CommandRunner.run(["tokens", a, directory.appendingPathComponent("nope.txt").path])
+            #expect(result.status == 1)
+            #expect(result.standardOutput.hasSuffix("\t\(a)\n"))
+            #expect(result.standardError.contains("nope.txt: error: cannot read the file"))
+        }
+    }
+}

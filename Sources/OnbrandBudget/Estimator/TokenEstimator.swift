@@ -7,9 +7,11 @@
 /// (``EstimatorCalibration``). Runs longer than the table continue its last slope. The sum is
 /// raised by ``safetyMargin`` so that no sample under-counts by more than 3 %.
 ///
-/// | text | naive chars/4 | this estimator |
-/// | --- | --- | --- |
-/// | mean absolute error, 55-sample corpus | 24 % | see ``EstimatorCalibration/measurement`` |
+/// Measured on the 55-sample corpus (leave-one-out, so each sample is estimated by tables fitted
+/// without it): see ``EstimatorCalibration/measurement`` and BENCHMARKS.md. Run lengths alone
+/// cannot tell a common English word (one token) from a rare German one (three), so the spread is
+/// wide and the margin that bounds under-counting costs over-counting; the exact tokenizer
+/// (`--tokenizer`) is the precise answer.
 ///
 /// Use it to plan and price; when an estimate lands near a model's input limit, the planner asks
 /// the exact tokenizer or the API's `countTokens`.

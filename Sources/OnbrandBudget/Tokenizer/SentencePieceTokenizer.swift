@@ -135,7 +135,7 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         var isFrozen: Bool
     }
 
-    private struct Pair {
+    fileprivate struct Pair {
         var score: Float
         var left: Int32
         var right: Int32
@@ -164,7 +164,7 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
             offset += length
         }
 
-        var agenda = BinaryHeap<Pair>(areInIncreasingOrder: { $0.precedes($1) })
+        var agenda = PairHeap()
         var reverseMerges: [Int32: (Int32, Int32, Int32, Int32)] = [:]
         func addPair(_ left: Int32, _ right: Int32) {
             guard left >= 0, right >= 0 else { return }
@@ -338,39 +338,33 @@ final class ByteTrie: @unchecked Sendable {
     }
 }
 
-/// A binary heap; `areInIncreasingOrder(a, b)` true means `a` comes out first.
-struct BinaryHeap<Element> {
-    private var elements: [Element] = []
-    private let areInIncreasingOrder: (Element, Element) -> Bool
+/// The BPE agenda: a binary max-heap of candidate merges, best first (see `Pair.precedes`).
+private struct PairHeap {
+    private var elements: [SentencePieceTokenizer.Pair] = []
 
-    init(areInIncreasingOrder: @escaping (Element, Element) -> Bool) {
-        self.areInIncreasingOrder = areInIncreasingOrder
-    }
-
-    var isEmpty: Bool { elements.isEmpty }
-
-    mutating func push(_ element: Element) {
+    mutating func push(_ element: SentencePieceTokenizer.Pair) {
         elements.append(element)
         var child = elements.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
-            guard areInIncreasingOrder(elements[child], elements[parent]) else { break }
+            guard elements[child].precedes(elements[parent]) else { break }
             elements.swapAt(child, parent)
             child = parent
         }
     }
 
-    mutating func pop() -> Element? {
+    mutating func pop() -> SentencePieceTokenizer.Pair? {
         guard !elements.isEmpty else { return nil }
         elements.swapAt(0, elements.count - 1)
         let top = elements.removeLast()
         var parent = 0
+        let count = elements.count
         while true {
             let left = 2 * parent + 1
             let right = left + 1
             var first = parent
-            if left < elements.count, areInIncreasingOrder(elements[left], elements[first]) { first = left }
-            if right < elements.count, areInIncreasingOrder(elements[right], elements[first]) { first = right }
+            if left < count, elements[left].precedes(elements[first]) { first = left }
+            if right < count, elements[right].precedes(elements[first]) { first = right }
             guard first != parent else { return top }
             elements.swapAt(parent, first)
             parent = first

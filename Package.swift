@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "OnbrandXML", targets: ["OnbrandXML"]),
         .library(name: "OnbrandInputs", targets: ["OnbrandInputs"]),
         .library(name: "OnbrandBudget", targets: ["OnbrandBudget"]),
+        .library(name: "GeminiKit", targets: ["GeminiKit"]),
+        .library(name: "OnbrandPipeline", targets: ["OnbrandPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,9 +46,20 @@ let package = Package(
             dependencies: [],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "GeminiKit",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OnbrandPipeline",
+            dependencies: ["OnbrandInputs", "OnbrandBudget", "GeminiKit"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "onbrand",
             dependencies: [
+                "OnbrandPipeline",
                 "OnbrandInputs",
                 "OnbrandBudget",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -55,7 +68,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "onbrand-benchmarks",
-            dependencies: ["OnbrandInputs", "OnbrandXML", "OnbrandBudget"],
+            dependencies: ["OnbrandInputs", "OnbrandXML", "OnbrandBudget", "OnbrandPipeline"],
             path: "Sources/OnbrandBenchmarks",
             swiftSettings: swiftSettings
         ),
@@ -79,6 +92,11 @@ let package = Package(
         .testTarget(
             name: "OnbrandBudgetTests",
             dependencies: ["OnbrandBudget", "OnbrandTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OnbrandPipelineTests",
+            dependencies: ["OnbrandPipeline", "OnbrandInputs", "OnbrandBudget", "GeminiKit", "OnbrandTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

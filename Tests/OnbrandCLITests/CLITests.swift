@@ -76,3 +76,33 @@ import Testing
         }
     }
 }
+
+@Suite struct PlanCommandTests {
+    @Test func plansEveryUnitAndWritesTheFiles() throws {
+        try TestFiles.withTemporaryDirectory { directory in
+            let brand = TestFiles.packageRoot.appendingPathComponent("brands/northwind").path
+            let result = try CommandRunner.run(["plan", brand, "--out", directory.path, "--json"])
+            #expect(result.status == 0, "\(result.standardError)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+            #expect(summary["units"] as? Int == 20 * 2 * 3, "20 products × 2 templates × 3 locales")
+            #expect((summary["costUSD"] as? Double ?? 0) > 0 && (summary["batchCostUSD"] as? Double ?? 0) < (summary["costUSD"] as? Double ?? 0))
+            let plan = directory.appendingPathComponent("northwind/plan")
+            let requests = try String(contentsOf: plan.appendingPathComponent("requests.jsonl"), encoding: .utf8)
+            #expect(requests.split(separator: "\n").count == 120)
+            #expect(FileManager.default.fileExists(atPath: plan.appendingPathComponent("budget.jsonl").path))
+            // A second plan of the same inputs is byte-identical.
+            _ = try CommandRunner.run(["plan", brand, "--out", directory.path, "--json"])
+            #expect(try String(contentsOf: plan.appendingPathComponent("requests.jsonl"), encoding: .utf8) == requests)
+        }
+    }
+
+    @Test func aTinyBudgetFailsUnitsWithAReason() throws {
+        try TestFiles.withTemporaryDirectory { directory in
+            let brand = TestFiles.packageRoot.appendingPathComponent("brands/northwind").path
+            let result = try CommandRunner.run(["plan", brand, "--out", directory.path, "--budget", "500", "--locale", "en-US"])
+            #expect(result.status == 1)
+            #expect(result.standardOutput.contains("failed ×"), "\(result.standardOutput)")
+            #expect(result.standardOutput.contains("the required sections"))
+        }
+    }
+}

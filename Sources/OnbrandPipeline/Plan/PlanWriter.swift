@@ -1,0 +1,127 @@
+public import Foundation
+import GeminiKit
+
+/// Totals for a plan, and what a reader needs to act on it.
+public struct PlanSummary: Sendable, Codable {
+    public struct Group: Sendable, Codable {
+        public var templateID: String
+        public var locale: String
+        public var units = 0
+        public var failed = 0
+        public var inputTokens = 0
+        public var costUSD = 0.0
+    }
+
+    public var units = 0
+    public var planned = 0
+    public var failed = 0
+    public var inputTokens = 0
+    public var inputImages = 0
+    public var outputImageTokens = 0
+    public var outputTextTokens = 0
+    public var costUSD = 0.0
+    public var batchCostUSD = 0.0
+    /// Units whose estimate is near the limit: the run confirms them with `countTokens`.
+    public var needsExactCount = 0
+    public var trimmedSections = 0
+    public var droppedSections = 0
+    public var isExact = false
+    public var groups: [Group] = []
+    /// Failure reasons and how many units each stopped.
+    public var failures: [String: Int] = [:]
+    public var requestsFile: String?
+    public var reportFile: String?
+}
+
+/// Writes a plan as it is made: `requests.jsonl` (one `generateContent` body per unit, with the
+/// unit and model) and `budget.jsonl` (one budget report per unit), each written to a temporary
+/// name and renamed when complete, so a reader never sees half a plan.
+public final class PlanWriter {
+    private let directory: URL
+    private let requests: FileHandle
+    private let reports: FileHandle
+    private let encoder: JSONEncoder
+    public private(set) var summary = PlanSummary()
+    private var groupIndex: [String: Int] = [:]
+
+    private var requestsURL: URL { directory.appendingPathComponent("requests.jsonl") }
+    private var reportsURL: URL { directory.appendingPathComponent("budget.jsonl") }
+
+    public init(directory: URL) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for url in [directory.appendingPathComponent("requests.jsonl.partial"), directory.appendingPathComponent("budget.jsonl.partial")] {
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        }
+        requests = try FileHandle(forWritingTo: directory.appendingPathComponent("requests.jsonl.partial"))
+        reports = try FileHandle(forWritingTo: directory.appendingPathComponent("budget.jsonl.partial"))
+        encoder = JSONEncoder()
+        // Sorted keys: the same plan is byte-identical on every run.
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    private struct RequestLine: Encodable {
+        var unit: WorkUnit
+        var model: String
+        var request: GenerateContentRequest
+    }
+
+    private struct ReportLine: Encodable {
+        var unit: WorkUnit
+        var model: String
+        var failure: String?
+        var budget: BudgetReport
+    }
+
+    public func write(_ plan: UnitPlan) throws {
+        summary.units += 1
+        summary.isExact = plan.report.isExact
+        let key = "\(plan.unit.templateID)\u{0}\(plan.unit.locale)"
+        let index: Int
+        if let known = groupIndex[key] {
+            index = known
+        } else {
+            index = summary.groups.count
+            groupIndex[key] = index
+            summary.groups.append(PlanSummary.Group(templateID: plan.unit.templateID, locale: plan.unit.locale))
+        }
+        summary.groups[index].units += 1
+        if let request = plan.request {
+            summary.planned += 1
+            summary.inputTokens += plan.report.inputTokens
+            summary.inputImages += plan.report.inputImages
+            summary.outputImageTokens += plan.report.outputImageTokens
+            summary.outputTextTokens += plan.report.outputTextTokens
+            summary.costUSD += plan.report.costUSD
+            summary.batchCostUSD += plan.report.batchCostUSD
+            summary.groups[index].inputTokens += plan.report.inputTokens
+            summary.groups[index].costUSD += plan.report.costUSD
+            if plan.report.needsExactCount { summary.needsExactCount += 1 }
+            try requests.write(contentsOf: encoder.encode(RequestLine(unit: plan.unit, model: plan.model, request: request)) + Data("\n".utf8))
+        } else {
+            summary.failed += 1
+            summary.groups[index].failed += 1
+            summary.failures[plan.failure ?? "unknown", default: 0] += 1
+        }
+        summary.trimmedSections += plan.report.sections.filter { $0.outcome == .trimmed }.count
+        summary.droppedSections += plan.report.sections.filter { $0.outcome == .dropped }.count
+        try reports.write(
+            contentsOf: encoder.encode(ReportLine(unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report))
+                + Data("\n".utf8))
+    }
+
+    /// Closes the files and moves them to their final names.
+    public func finish() throws -> PlanSummary {
+        try requests.close()
+        try reports.close()
+        for (partial, final) in [("requests.jsonl.partial", requestsURL), ("budget.jsonl.partial", reportsURL)] {
+            _ = try? FileManager.default.removeItem(at: final)
+            try FileManager.default.moveItem(at: directory.appendingPathComponent(partial), to: final)
+        }
+        summary.requestsFile = requestsURL.path
+        summary.reportFile = reportsURL.path
+        let data = try encoder.encode(summary)
+        try data.write(to: directory.appendingPathComponent("summary.json"), options: .atomic)
+        return summary
+    }
+}

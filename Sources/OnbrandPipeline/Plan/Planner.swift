@@ -1,0 +1,282 @@
+import Foundation
+public import GeminiKit
+public import OnbrandBudget
+public import OnbrandInputs
+
+/// One unit of work: a product in one template and one locale.
+public struct WorkUnit: Sendable, Hashable, Codable {
+    public var productID: String
+    public var templateID: String
+    public var locale: String
+
+    public init(productID: String, templateID: String, locale: String) {
+        self.productID = productID
+        self.templateID = templateID
+        self.locale = locale
+    }
+}
+
+/// What the planner decided for one unit: the request to send and why it looks as it does.
+public struct UnitPlan: Sendable {
+    public var unit: WorkUnit
+    public var model: String
+    /// `nil` when the unit cannot be sent (see ``failure``).
+    public var request: GenerateContentRequest?
+    public var report: BudgetReport
+    public var failure: String?
+}
+
+/// The budget of one request: what went in, what was cut and why, and what it will cost.
+public struct BudgetReport: Sendable, Codable, Hashable {
+    public struct Section: Sendable, Codable, Hashable {
+        public var id: String
+        public var priority: String
+        public var kind: String
+        public var outcome: SectionPacker.Outcome
+        public var tokens: Int
+        public var fullTokens: Int
+        public var reason: String?
+    }
+
+    /// The model's input limit (or `--budget`).
+    public var inputLimit: Int
+    /// Kept free for the answer within the limit.
+    public var outputReserve: Int
+    public var sections: [Section]
+    /// Text tokens of the whole request (sections, prompt, alt-text instruction, system instruction).
+    public var inputTextTokens: Int
+    public var inputImages: Int
+    public var inputImageTokens: Int
+    public var inputTokens: Int { inputTextTokens + inputImageTokens }
+    public var outputImageTokens: Int
+    public var outputTextTokens: Int
+    public var costUSD: Double
+    public var batchCostUSD: Double
+    /// Whether counts are exact (a tokenizer model) or estimated.
+    public var isExact: Bool
+    /// An estimate within ``Planner/Options/exactCountMargin`` of the limit: confirm with `countTokens`.
+    public var needsExactCount: Bool
+}
+
+/// Turns a brand, a template, a product and a locale into the exact `generateContent` request,
+/// packed to fit the model's input limit, and a budget report.
+///
+/// Pure apart from reading the brand's image files once (cached): the same inputs always give
+/// byte-identical requests.
+public final class Planner: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Overrides every model's input limit (`--budget`).
+        public var budget: Int?
+        /// Model for templates that name none.
+        public var defaultModel: String
+        public var counter: TokenCounter
+        /// Text the model is expected to write beside the image (alt text and a sentence or two).
+        public var expectedTextOutputTokens: Int
+        /// Estimates within this share of the limit ask for an exact count.
+        public var exactCountMargin: Double
+
+        public init(
+            budget: Int? = nil, defaultModel: String = "gemini-3.1-flash-image-preview", counter: TokenCounter = .estimate,
+            expectedTextOutputTokens: Int = 200, exactCountMargin: Double = 0.05
+        ) {
+            self.budget = budget
+            self.defaultModel = defaultModel
+            self.counter = counter
+            self.expectedTextOutputTokens = expectedTextOutputTokens
+            self.exactCountMargin = exactCountMargin
+        }
+    }
+
+    /// The line the run parses alt text back from; appended to every alt-text instruction.
+    public static let altTextContract =
+        "End your text answer with exactly one line of the form `ALT: <alt text>`, on a line of its own, with nothing after it."
+
+    public let brand: BrandGuide
+    public let models: ModelCatalog
+    public let options: Options
+    private let packer: SectionPacker
+    private let imageCache = ImageCache()
+
+    public init(brand: BrandGuide, models: ModelCatalog = ModelCatalog(), options: Options = Options()) {
+        self.brand = brand
+        self.models = models
+        self.options = options
+        self.packer = SectionPacker(counter: options.counter)
+    }
+
+    /// The plan for one unit; never throws: problems become the unit's ``UnitPlan/failure``.
+    public func plan(_ template: PromptTemplate, product: Product, locale: String) -> UnitPlan {
+        let unit = WorkUnit(productID: product.id, templateID: template.id, locale: locale)
+        let modelID = template.model ?? options.defaultModel
+        func failed(_ reason: String, report: BudgetReport? = nil) -> UnitPlan {
+            UnitPlan(unit: unit, model: modelID, request: nil, report: report ?? emptyReport(limit: options.budget ?? 0), failure: reason)
+        }
+        guard let profile = models.profile(modelID) else {
+            return failed("unknown model \(modelID); add it to a models file (--models) or pick one of "
+                + models.profiles.map(\.id).joined(separator: ", "))
+        }
+        let wantsText = template.output.responseModalities.contains(.text) && template.altText.mode == .inline
+        let problems = profile.problems(
+            aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue,
+            grounding: (template.grounding.web, template.grounding.image), wantsText: wantsText)
+        if !problems.isEmpty { return failed("template \(template.id) does not fit \(profile.id): " + problems.joined(separator: "; ")) }
+
+        let rendered: TemplateRenderer.Rendered
+        do {
+            let context = RenderContext(brand: brand, product: product, locale: locale, channel: template.channel)
+            rendered = try TemplateRenderer.render(template, context: context, subject: "product \(product.id) (\(locale))")
+        } catch {
+            return failed(error.diagnostics.map(\.message).joined(separator: "; "))
+        }
+
+        let limit = options.budget ?? profile.inputTokenLimit
+        let outputImageTokens = profile.outputImageTokens(size: template.output.imageSize.rawValue)
+        let outputTextTokens = wantsText ? options.expectedTextOutputTokens : 0
+        let outputReserve = outputImageTokens + outputTextTokens
+        let system = systemInstruction(locale: locale)
+        let altInstruction = wantsText ? ((rendered.altTextInstruction.map { $0 + "\n" } ?? "") + Self.altTextContract) : nil
+
+        // Items to pack: the template's sections, then the prompt and alt-text instruction (required).
+        var items: [SectionPacker.Item] = []
+        var imagesByItem: [Int: [Part]] = [:]
+        for section in rendered.sections {
+            let rank = ["required": 0, "high": 1, "medium": 2, "low": 3][section.priority.rawValue] ?? 3
+            switch section.kind {
+            case .text:
+                items.append(.init(id: section.id, isRequired: section.priority == .required, rank: rank, text: section.text))
+            case .referenceImages, .productImages, .logo:
+                let (parts, caption) = imageParts(section.kind, product: product, limit: profile.maximumReferenceImages)
+                imagesByItem[items.count] = parts
+                items.append(
+                    .init(
+                        id: section.id, isRequired: section.priority == .required, rank: rank, text: caption,
+                        fixedTokens: parts.count * profile.inputImageTokens, isTrimmable: false))
+            }
+        }
+        items.append(.init(id: "prompt", isRequired: true, rank: 0, text: rendered.prompt, isTrimmable: false))
+        if let altInstruction {
+            items.append(.init(id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction, isTrimmable: false))
+        }
+        let systemTokens = options.counter.count(system)
+        let budget = limit - outputReserve - systemTokens
+        let packed = packer.pack(items, budget: budget)
+
+        var sections: [BudgetReport.Section] = []
+        for (index, placement) in packed.placements.enumerated() where index < rendered.sections.count {
+            let section = rendered.sections[index]
+            sections.append(
+                .init(
+                    id: section.id, priority: section.priority.rawValue, kind: section.kind.rawValue, outcome: placement.outcome,
+                    tokens: placement.tokens, fullTokens: placement.fullTokens, reason: placement.reason))
+        }
+        var parts: [Part] = []
+        var images = 0
+        for (index, placement) in packed.placements.enumerated() where placement.outcome != .dropped {
+            if !placement.text.isEmpty { parts.append(Part(text: placement.text)) }
+            if let imageParts = imagesByItem[index] {
+                parts += imageParts
+                images += imageParts.count
+            }
+        }
+        let imageTokens = images * profile.inputImageTokens
+        let textTokens = packed.usedTokens - imageTokens + systemTokens
+        let cost = profile.cost(inputTokens: textTokens + imageTokens, imageTokens: outputImageTokens, textOutputTokens: outputTextTokens)
+        let batchCost = profile.cost(
+            inputTokens: textTokens + imageTokens, imageTokens: outputImageTokens, textOutputTokens: outputTextTokens, batch: true)
+        let inputTokens = textTokens + imageTokens
+        let report = BudgetReport(
+            inputLimit: limit, outputReserve: outputReserve, sections: sections, inputTextTokens: textTokens, inputImages: images,
+            inputImageTokens: imageTokens, outputImageTokens: outputImageTokens, outputTextTokens: outputTextTokens,
+            costUSD: cost, batchCostUSD: batchCost, isExact: options.counter.isExact,
+            needsExactCount: !options.counter.isExact
+                && Double(inputTokens + outputReserve) >= Double(limit) * (1 - options.exactCountMargin))
+        if let failure = packed.failure { return failed(failure, report: report) }
+
+        let request = GenerateContentRequest(
+            contents: [Content(role: "user", parts: parts)],
+            systemInstruction: Content(role: "user", parts: [Part(text: system)]),
+            tools: template.grounding.isEnabled
+                ? [Tool(googleSearch: .init(searchTypes: template.grounding.image ? .init(webSearch: template.grounding.web, imageSearch: true) : nil))]
+                : nil,
+            generationConfig: GenerationConfig(
+                responseModalities: template.output.responseModalities.map(\.rawValue).filter { wantsText || $0 != "TEXT" },
+                imageConfig: profile.supportsImageConfig
+                    ? .init(
+                        aspectRatio: template.output.aspectRatio.rawValue,
+                        imageSize: profile.imageSizes.isEmpty ? nil : template.output.imageSize.rawValue)
+                    : nil))
+        return UnitPlan(unit: unit, model: profile.id, request: request, report: report, failure: nil)
+    }
+
+    private func emptyReport(limit: Int) -> BudgetReport {
+        BudgetReport(
+            inputLimit: limit, outputReserve: 0, sections: [], inputTextTokens: 0, inputImages: 0, inputImageTokens: 0,
+            outputImageTokens: 0, outputTextTokens: 0, costUSD: 0, batchCostUSD: 0, isExact: options.counter.isExact,
+            needsExactCount: false)
+    }
+
+    /// Who the model is working for, and the rules that hold whatever the template says.
+    func systemInstruction(locale: String) -> String {
+        var lines = ["You create on-brand product images for \(brand.name ?? brand.id). Follow the brand's rules exactly."]
+        let banned = (brand.voice?.bannedWords ?? []) + (brand.locale(locale)?.bannedWords ?? [])
+        if !banned.isEmpty {
+            lines.append("Never use these words: " + banned.joined(separator: ", ") + ".")
+        }
+        if let claims = brand.voice?.bannedClaims, !claims.isEmpty {
+            lines.append("Never make these claims: " + claims.joined(separator: "; ") + ".")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The image parts of a section, with their caption text.
+    private func imageParts(_ kind: PromptTemplate.Kind, product: Product, limit: Int) -> ([Part], String) {
+        switch kind {
+        case .referenceImages:
+            let references = Array((brand.referenceImages ?? []).prefix(limit))
+            var parts: [Part] = []
+            var captions: [String] = []
+            for reference in references {
+                guard let blob = imageCache.blob(reference.file) else { continue }
+                parts.append(Part(inlineData: blob))
+                captions.append("Reference image \(parts.count): \(reference.description)")
+            }
+            return (parts, captions.joined(separator: "\n"))
+        case .logo:
+            guard let file = brand.logo?.file, let blob = imageCache.blob(file) else { return ([], "") }
+            let rules = brand.logo?.rules ?? []
+            return ([Part(inlineData: blob)], (["The brand's logo:"] + rules).joined(separator: " "))
+        case .productImages:
+            // Remote product photos: referenced by URL here; the run fetches and inlines them.
+            let links = Array(([product.imageLink].compactMap { $0 } + product.additionalImageLinks).prefix(max(limit, 1)))
+            let parts = links.map { Part(fileData: .init(mimeType: MimeType.forPath($0), fileUri: $0)) }
+            return (parts, links.isEmpty ? "" : "Photos of the actual product follow; keep its shape, colour and details.")
+        case .text:
+            return ([], "")
+        }
+    }
+}
+
+/// Reads brand images once and keeps their base64.
+final class ImageCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var blobs: [String: Part.Blob?] = [:]
+
+    func blob(_ path: String) -> Part.Blob? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = blobs[path] { return cached }
+        let blob = FileManager.default.contents(atPath: path).map { Part.Blob(mimeType: MimeType.forPath(path), data: $0.base64EncodedString()) }
+        blobs[path] = blob
+        return blob
+    }
+}
+
+enum MimeType {
+    static func forPath(_ path: String) -> String {
+        let lowercased = path.lowercased().split(separator: "?").first.map(String.init) ?? path.lowercased()
+        if lowercased.hasSuffix(".png") { return "image/png" }
+        if lowercased.hasSuffix(".webp") { return "image/webp" }
+        if lowercased.hasSuffix(".heic") { return "image/heic" }
+        return "image/jpeg"
+    }
+}

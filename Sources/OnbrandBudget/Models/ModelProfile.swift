@@ -134,12 +134,13 @@ public struct ModelCatalog: Sendable {
                 throw ModelCatalogError(file: path, message: "models[\(index)] has no \"id\"")
             }
             var merged: [String: Any] = [:]
+            let hasBase = profile(id) != nil
             if let base = profile(id), let encoded = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as? [String: Any] {
                 merged = encoded
             }
             for (key, value) in entry {
                 // An alias names a known profile, which keeps its canonical id.
-                if key == "id", !merged.isEmpty { continue }
+                if key == "id", hasBase { continue }
                 if key == "prices", let prices = value as? [String: Any], var existing = merged["prices"] as? [String: Any] {
                     existing.merge(prices) { $1 }
                     merged[key] = existing

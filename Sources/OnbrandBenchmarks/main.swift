@@ -1,6 +1,7 @@
 import Foundation
 import OnbrandBudget
 import OnbrandInputs
+import OnbrandPipeline
 
 /// Benchmarks for BENCHMARKS.md. Timings live here, never in unit tests.
 ///
@@ -55,8 +56,32 @@ if arguments.first == "tokenize", arguments.count >= 3 {
         texts.count, rounds, Double(tokens) / elapsed, Double(bytes * rounds) / 1e6 / elapsed))
     exit(0)
 }
+if arguments.first == "plan", arguments.count == 4 {
+    // plan FEED BRAND_DIR TEMPLATE: every product × the template × the brand's first locale,
+    // written as a plan to a temporary directory; ingest alone is timed first, in the same run.
+    let feed = arguments[arguments.startIndex + 1]
+    let brand = try BrandLoader.loadOrThrow(arguments[arguments.startIndex + 2])
+    let template = try TemplateLoader.loadOrThrow(arguments[arguments.startIndex + 3])
+    let ingestOnly = try ingest(feed)
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-plan-bench-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let start = ContinuousClock.now
+    let planner = Planner(brand: brand)
+    let writer = try PlanWriter(directory: directory)
+    let reader = try CatalogReader(contentsOf: feed)
+    let locale = brand.localeCodes[0]
+    while let product = try reader.next() { try writer.write(planner.plan(template, product: product, locale: locale)) }
+    let summary = try writer.finish()
+    let elapsed = ContinuousClock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let bytes = (try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("requests.jsonl").path)[.size] as? NSNumber)?.intValue ?? 0
+    print(String(format: "{\"benchmark\":\"plan\",\"units\":%d,\"failed\":%d,\"seconds\":%.3f,\"unitsPerSecond\":%.0f,\"ingestSeconds\":%.3f,\"ratioToIngest\":%.2f,\"requestsMegabytes\":%.1f,\"peakRSSMegabytes\":%.1f}",
+        summary.units, summary.failed, seconds, Double(summary.units) / seconds, ingestOnly.seconds, seconds / ingestOnly.seconds,
+        Double(bytes) / 1e6, Double(peakRSSKilobytes()) / 1024))
+    exit(0)
+}
 guard arguments.first == "ingest", let path = arguments.dropFirst().first else {
-    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR | tokenize MODEL FILE...\n".utf8))
+    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR | tokenize MODEL FILE... | plan FEED BRAND TEMPLATE\n".utf8))
     exit(64)
 }
 var repeats = 1

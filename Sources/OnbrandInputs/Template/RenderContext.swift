@@ -18,9 +18,19 @@ public struct RenderContext: Sendable, Hashable {
     }
 
     public var root: [String: Value]
+    /// Names the brand-and-locale part of ``root``. Texts that never name the product render
+    /// identically for every context with the same key, so the renderer reuses them. `nil`: no reuse.
+    public var sharedPartKey: String?
 
-    public init(root: [String: Value]) {
+    public init(root: [String: Value], sharedPartKey: String? = nil) {
         self.root = root
+        self.sharedPartKey = sharedPartKey
+    }
+
+    /// A context from parts built once per brand and locale (see ``brandValue(_:locale:channel:)``).
+    public init(brand: Value, product: Product, locale: Value, sharedPartKey: String?) {
+        root = ["brand": brand, "product": Self.productValue(product), "locale": locale]
+        self.sharedPartKey = sharedPartKey
     }
 
     /// The context for one product in one locale, with the template's channel picked out of the brand.
@@ -49,7 +59,8 @@ public struct RenderContext: Sendable, Hashable {
 
     private static func list(_ strings: [String]?) -> Value { .list((strings ?? []).map(Value.string)) }
 
-    static func brandValue(_ brand: BrandGuide, locale: String, channel channelID: String?) -> Value {
+    /// The `brand` part of a context for a locale and channel.
+    public static func brandValue(_ brand: BrandGuide, locale: String, channel channelID: String?) -> Value {
         let voice = brand.voice ?? BrandGuide.Voice()
         let imagery = brand.imagery ?? BrandGuide.Imagery()
         let localeRules = brand.locale(locale)
@@ -148,7 +159,8 @@ public struct RenderContext: Sendable, Hashable {
         return map(pairs)
     }
 
-    static func localeValue(_ brand: BrandGuide, code: String) -> Value {
+    /// The `locale` part of a context.
+    public static func localeValue(_ brand: BrandGuide, code: String) -> Value {
         let rules = brand.locale(code)
         return map([
             ("code", .string(code)), ("name", text(rules?.name)), ("language", .string(LocaleCode.language(of: code))),

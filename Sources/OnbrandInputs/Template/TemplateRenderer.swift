@@ -1,3 +1,4 @@
+import Foundation
 import Mustache
 
 /// Renders templates with swift-mustache, after checking that every variable resolves.
@@ -34,7 +35,10 @@ public enum TemplateRenderer {
         let object = context.root.mapValues(\.mustacheValue)
         func render(_ text: TemplateText) throws(DiagnosticError) -> String {
             do {
-                return try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text.source).render(object)
+                let compiled = try CompiledTexts.shared.compiled(text.source)
+                // Texts that never name the product render the same for every product: reuse them.
+                guard !compiled.usesProduct, let key = context.sharedPartKey else { return compiled.template.render(object) }
+                return CompiledTexts.shared.rendered(text.source, for: key) { compiled.template.render(object) }
             } catch {
                 throw DiagnosticError(
                     .error("template \(template.id) does not parse as Mustache: \(error)", at: SourceLocation(file: template.sourceFile, line: text.line)))
@@ -53,15 +57,30 @@ public enum TemplateRenderer {
 
     /// Trims each line and drops blank runs, so indentation in XML templates does not reach the model.
     static func normalize(_ text: String) -> String {
-        var lines: [Substring] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
-            let clean = trimmed.reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed()
-            if clean.isEmpty, lines.last?.isEmpty ?? true { continue }
-            lines.append(Substring(String(clean)))
+        var output = ""
+        output.reserveCapacity(text.utf8.count)
+        var previousWasBlank = true
+        var pendingBlank = false
+        for line in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            var start = line.startIndex
+            var end = line.endIndex
+            while start < end, line[start] == 0x20 || line[start] == 0x09 { start = line.index(after: start) }
+            while end > start {
+                let before = line.index(before: end)
+                guard line[before] == 0x20 || line[before] == 0x09 || line[before] == 0x0D else { break }
+                end = before
+            }
+            if start == end {
+                if !previousWasBlank { pendingBlank = true }
+                previousWasBlank = true
+                continue
+            }
+            if !output.isEmpty { output += pendingBlank ? "\n\n" : "\n" }
+            pendingBlank = false
+            previousWasBlank = false
+            output += Substring(line[start..<end])
         }
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        return lines.joined(separator: "\n")
+        return output
     }
 
     /// Every problem with the template's tags in this context: unbalanced sections, unsupported
@@ -184,7 +203,7 @@ private struct Checker {
     }
 
     mutating func run(context: RenderContext) {
-        let (tags, unclosed) = MustacheTagScanner.tags(in: text.source)
+        let (tags, unclosed) = CompiledTexts.shared.tags(text.source)
         if let unclosed {
             diagnostics.append(
                 .error(
@@ -319,5 +338,69 @@ private struct Checker {
             "template \(template.id), \(label): variable `\(name)` does not resolve" + (subject.map { " for \($0)" } ?? ""),
             at: location(tag),
             hint: "check the spelling against the context in templates/README.md; for a field some products lack, guard it with {{#\(name)}}…{{/\(name)}}")
+    }
+}
+
+/// Parsed Mustache texts and their tags, kept by source: a run renders the same few texts for
+/// every product, and parsing them each time cost more than rendering.
+final class CompiledTexts: @unchecked Sendable {
+    static let shared = CompiledTexts()
+
+    struct Entry {
+        var template: MustacheTemplate
+        /// Whether any tag reaches `product` (a lookup can only reach the root's keys by name).
+        var usesProduct: Bool
+    }
+
+    private struct RenderKey: Hashable {
+        var source: String
+        var context: String
+    }
+
+    private let lock = NSLock()
+    private var templates: [String: Entry] = [:]
+    private var scanned: [String: (tags: [MustacheTag], unclosed: (line: Int, column: Int)?)] = [:]
+    private var renderedTexts: [RenderKey: String] = [:]
+
+    func compiled(_ source: String) throws -> Entry {
+        lock.lock()
+        defer { lock.unlock() }
+        if let entry = templates[source] { return entry }
+        let template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + source)
+        let tags = MustacheTagScanner.tags(in: source).tags
+        let usesProduct = tags.contains { tag in
+            let name = tag.name.split(separator: "(").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ") ")) } ?? tag.name
+            // `.` and bare names can only reach the product inside a section that names it.
+            return name == "product" || name.hasPrefix("product.")
+        }
+        let entry = Entry(template: template, usesProduct: usesProduct)
+        templates[source] = entry
+        return entry
+    }
+
+    /// The text rendered for this brand and locale, rendered once.
+    func rendered(_ source: String, for context: String, render: () -> String) -> String {
+        let key = RenderKey(source: source, context: context)
+        lock.lock()
+        if let text = renderedTexts[key] {
+            lock.unlock()
+            return text
+        }
+        lock.unlock()
+        let text = render()
+        lock.lock()
+        if renderedTexts.count >= 4096 { renderedTexts.removeAll(keepingCapacity: true) }
+        renderedTexts[key] = text
+        lock.unlock()
+        return text
+    }
+
+    func tags(_ source: String) -> (tags: [MustacheTag], unclosed: (line: Int, column: Int)?) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let found = scanned[source] { return found }
+        let result = MustacheTagScanner.tags(in: source)
+        scanned[source] = result
+        return result
     }
 }

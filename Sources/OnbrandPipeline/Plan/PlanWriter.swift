@@ -41,6 +41,10 @@ public final class PlanWriter {
     private let requests: FileHandle
     private let reports: FileHandle
     private let encoder: JSONEncoder
+    /// Lines are gathered and written a megabyte at a time: one write per line cost an eighth of planning.
+    private var pendingRequests = Data()
+    private var pendingReports = Data()
+    private static let flushSize = 1 << 20
     public private(set) var summary = PlanSummary()
     private var groupIndex: [String: Int] = [:]
 
@@ -97,7 +101,8 @@ public final class PlanWriter {
             summary.groups[index].inputTokens += plan.report.inputTokens
             summary.groups[index].costUSD += plan.report.costUSD
             if plan.report.needsExactCount { summary.needsExactCount += 1 }
-            try requests.write(contentsOf: encoder.encode(RequestLine(unit: plan.unit, model: plan.model, request: request)) + Data("\n".utf8))
+            pendingRequests += try encoder.encode(RequestLine(unit: plan.unit, model: plan.model, request: request))
+            pendingRequests.append(0x0A)
         } else {
             summary.failed += 1
             summary.groups[index].failed += 1
@@ -105,13 +110,21 @@ public final class PlanWriter {
         }
         summary.trimmedSections += plan.report.sections.filter { $0.outcome == .trimmed }.count
         summary.droppedSections += plan.report.sections.filter { $0.outcome == .dropped }.count
-        try reports.write(
-            contentsOf: encoder.encode(ReportLine(unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report))
-                + Data("\n".utf8))
+        pendingReports += try encoder.encode(ReportLine(unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report))
+        pendingReports.append(0x0A)
+        if pendingRequests.count + pendingReports.count >= Self.flushSize { try flush() }
+    }
+
+    private func flush() throws {
+        try requests.write(contentsOf: pendingRequests)
+        try reports.write(contentsOf: pendingReports)
+        pendingRequests.removeAll(keepingCapacity: true)
+        pendingReports.removeAll(keepingCapacity: true)
     }
 
     /// Closes the files and moves them to their final names.
     public func finish() throws -> PlanSummary {
+        try flush()
         try requests.close()
         try reports.close()
         for (partial, final) in [("requests.jsonl.partial", requestsURL), ("budget.jsonl.partial", reportsURL)] {

@@ -96,6 +96,10 @@ public final class Planner: @unchecked Sendable {
     public let options: Options
     private let packer: SectionPacker
     private let imageCache = ImageCache()
+    /// Distinguishes this planner's cached render parts from another brand's.
+    private let instanceID = UUID().uuidString
+    private let contextLock = NSLock()
+    private var contextParts: [String: (RenderContext.Value, RenderContext.Value)] = [:]
 
     public init(brand: BrandGuide, models: ModelCatalog = ModelCatalog(), options: Options = Options()) {
         self.brand = brand
@@ -123,8 +127,9 @@ public final class Planner: @unchecked Sendable {
 
         let rendered: TemplateRenderer.Rendered
         do {
-            let context = RenderContext(brand: brand, product: product, locale: locale, channel: template.channel)
-            rendered = try TemplateRenderer.render(template, context: context, subject: "product \(product.id) (\(locale))")
+            rendered = try TemplateRenderer.render(
+                template, context: context(product: product, locale: locale, channel: template.channel),
+                subject: "product \(product.id) (\(locale))")
         } catch {
             return failed(error.diagnostics.map(\.message).joined(separator: "; "))
         }
@@ -206,6 +211,23 @@ public final class Planner: @unchecked Sendable {
                         imageSize: profile.imageSizes.isEmpty ? nil : template.output.imageSize.rawValue)
                     : nil))
         return UnitPlan(unit: unit, model: profile.id, request: request, report: report, failure: nil)
+    }
+
+    /// The render context, with its brand and locale parts built once per locale and channel.
+    private func context(product: Product, locale: String, channel: String?) -> RenderContext {
+        let key = "\(instanceID)|\(locale)|\(channel ?? "")"
+        contextLock.lock()
+        defer { contextLock.unlock() }
+        let parts: (RenderContext.Value, RenderContext.Value)
+        if let cached = contextParts[key] {
+            parts = cached
+        } else {
+            parts = (
+                RenderContext.brandValue(brand, locale: locale, channel: channel), RenderContext.localeValue(brand, code: locale)
+            )
+            contextParts[key] = parts
+        }
+        return RenderContext(brand: parts.0, product: product, locale: parts.1, sharedPartKey: key)
     }
 
     private func emptyReport(limit: Int) -> BudgetReport {

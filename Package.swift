@@ -100,6 +100,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GeminiKitTests",
+            dependencies: ["GeminiKit", "OnbrandTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "OnbrandCLITests",
             dependencies: ["onbrand", "OnbrandTestSupport"],
             swiftSettings: swiftSettings

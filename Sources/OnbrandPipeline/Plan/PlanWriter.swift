@@ -59,9 +59,8 @@ public final class PlanWriter {
         }
         requests = try FileHandle(forWritingTo: directory.appendingPathComponent("requests.jsonl.partial"))
         reports = try FileHandle(forWritingTo: directory.appendingPathComponent("budget.jsonl.partial"))
-        encoder = JSONEncoder()
         // Sorted keys: the same plan is byte-identical on every run.
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder = WireCoding.encoder()
     }
 
     private struct RequestLine: Encodable {

@@ -16,11 +16,14 @@ let package = Package(
         .library(name: "OnbrandInputs", targets: ["OnbrandInputs"]),
         .library(name: "OnbrandBudget", targets: ["OnbrandBudget"]),
         .library(name: "GeminiKit", targets: ["GeminiKit"]),
+        .library(name: "GeminiEmulator", targets: ["GeminiEmulator"]),
         .library(name: "OnbrandPipeline", targets: ["OnbrandPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,6 +54,20 @@ let package = Package(
             dependencies: [],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "GeminiEmulator",
+            dependencies: [
+                "GeminiKit", "OnbrandBudget", "CZlib",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OnbrandPipeline",
             dependencies: ["OnbrandInputs", "OnbrandBudget", "GeminiKit"],
@@ -62,6 +79,7 @@ let package = Package(
                 "OnbrandPipeline",
                 "OnbrandInputs",
                 "OnbrandBudget",
+                "GeminiEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -101,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GeminiKitTests",
-            dependencies: ["GeminiKit", "OnbrandTestSupport"],
+            dependencies: ["GeminiKit", "GeminiEmulator", "OnbrandBudget", "OnbrandTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

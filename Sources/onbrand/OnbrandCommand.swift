@@ -2,11 +2,11 @@ import ArgumentParser
 
 /// The `onbrand` command line: thin parsing over the Onbrand libraries.
 @main
-struct OnbrandCommand: ParsableCommand {
+struct OnbrandCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onbrand",
         abstract: "On-brand product images with alt text, from a brand guide, a catalog and prompt templates.",
         version: "0.1.0",
-        subcommands: [Validate.self, Inspect.self, Tokens.self, Plan.self]
+        subcommands: [Validate.self, Inspect.self, Tokens.self, Plan.self, Emulator.self]
     )
 }

@@ -186,6 +186,13 @@ public struct GroundingMetadata: Sendable, Hashable, Codable {
             public var imageUri: String?
             public var title: String?
             public var domain: String?
+
+            public init(sourceUri: String?, imageUri: String?, title: String?, domain: String?) {
+                self.sourceUri = sourceUri
+                self.imageUri = imageUri
+                self.title = title
+                self.domain = domain
+            }
         }
     }
 
@@ -194,12 +201,25 @@ public struct GroundingMetadata: Sendable, Hashable, Codable {
         public var groundingChunkIndices: [Int]?
         public var confidenceScores: [Double]?
 
+        public init(segment: Segment?, groundingChunkIndices: [Int]?, confidenceScores: [Double]?) {
+            self.segment = segment
+            self.groundingChunkIndices = groundingChunkIndices
+            self.confidenceScores = confidenceScores
+        }
+
         public struct Segment: Sendable, Hashable, Codable {
             public var partIndex: Int?
             /// UTF-8 byte offsets into the part's text.
             public var startIndex: Int?
             public var endIndex: Int?
             public var text: String?
+
+            public init(partIndex: Int?, startIndex: Int?, endIndex: Int?, text: String?) {
+                self.partIndex = partIndex
+                self.startIndex = startIndex
+                self.endIndex = endIndex
+                self.text = text
+            }
         }
     }
 }

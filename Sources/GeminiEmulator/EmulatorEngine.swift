@@ -1,0 +1,479 @@
+public import Foundation
+import GeminiKit
+import OnbrandBudget
+
+/// An HTTP answer from the emulator.
+public struct EmulatorResponse: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: Data
+    public var fault: Fault?
+}
+
+/// The emulator's logic, free of HTTP: a request in, an answer out. ``EmulatorServer`` puts it on
+/// a socket; tests may call it directly.
+///
+/// Follows `../shared/spec/gemini-api.md` to the field: both key spellings in, lowerCamelCase out,
+/// unknown fields rejected with a BadRequest detail, image sizes and token counts per model.
+public final class EmulatorEngine: Sendable {
+    public let configuration: EmulatorConfiguration
+    public let log = RequestLog()
+    private let state = EngineState()
+
+    public init(configuration: EmulatorConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Answers one request. `path` is the URL path; `query` its parameters.
+    public func handle(method: String, path: String, query: [String: String], apiKey headerKey: String?, body: Data) async
+        -> EmulatorResponse
+    {
+        let response = await route(method: method, path: path, query: query, apiKey: headerKey ?? query["key"], body: body)
+        let model = path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) }
+        await log.append(
+            RequestLog.Entry(
+                method: method, path: path, model: model, status: response.status, fault: response.fault,
+                bodyDigest: Self.digest(body), text: Self.requestText(body)))
+        return response
+    }
+
+    private func route(method: String, path: String, query: [String: String], apiKey: String?, body: Data) async -> EmulatorResponse {
+        let components = path.split(separator: "/").map(String.init)
+        guard components.count >= 2, ["v1", "v1beta", "v1alpha"].contains(components[0]), components[1] == "models" else {
+            return error(404, "NOT_FOUND", "The requested URL \(path) was not found on this server.")
+        }
+        let version = components[0]
+        if let failure = authenticate(apiKey) { return failure }
+        if components.count == 2 {
+            guard method == "GET" else { return error(405, "METHOD_NOT_ALLOWED", "Use GET to list models.") }
+            return json(200, ["models": configuration.models.profiles.filter { $0.provider == .gemini }.map(modelResource)])
+        }
+        let last = components[2...].joined(separator: "/")
+        let parts = last.split(separator: ":", maxSplits: 1).map(String.init)
+        let modelName = parts[0]
+        guard let profile = configuration.models.profile(modelName), profile.provider == .gemini else {
+            return error(
+                404, "NOT_FOUND",
+                "models/\(modelName) is not found for API version \(version), or is not supported for generateContent. "
+                    + "Call ListModels to see the list of available models and their supported methods.")
+        }
+        guard parts.count == 2 else {
+            guard method == "GET" else { return error(405, "METHOD_NOT_ALLOWED", "Use GET to read a model.") }
+            return json(200, modelResource(profile))
+        }
+        guard method == "POST" else { return error(405, "METHOD_NOT_ALLOWED", "Use POST for \(parts[1]).") }
+        switch parts[1] {
+        case "generateContent": return await generate(profile, body: body, streaming: false)
+        case "streamGenerateContent": return await generate(profile, body: body, streaming: true)
+        case "countTokens": return countTokens(profile, body: body)
+        default: return error(404, "NOT_FOUND", "Method \(parts[1]) is not supported by this emulator.")
+        }
+    }
+
+    private func authenticate(_ key: String?) -> EmulatorResponse? {
+        guard let key, !key.isEmpty else {
+            return error(
+                403, "PERMISSION_DENIED",
+                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.")
+        }
+        if let expected = configuration.apiKey, key != expected {
+            return error(
+                400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
+                details: [
+                    [
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
+                        "metadata": ["service": "generativelanguage.googleapis.com"],
+                    ]
+                ])
+        }
+        return nil
+    }
+
+    // MARK: - generateContent
+
+    private func generate(_ profile: ModelProfile, body: Data, streaming: Bool) async -> EmulatorResponse {
+        let request: GenerateContentRequest
+        switch parseRequest(body) {
+        case .failure(let response): return response
+        case .success(let parsed): request = parsed
+        }
+        if let invalid = validate(request, for: profile) { return invalid }
+        let inputTokens = countInput(request, profile: profile)
+        if inputTokens.total > profile.inputTokenLimit {
+            return error(
+                400, "INVALID_ARGUMENT",
+                "The input token count (\(inputTokens.total)) exceeds the maximum number of tokens allowed (\(profile.inputTokenLimit)).")
+        }
+        let digest = Self.digest(body)
+        let occurrence = await state.occurrence(of: digest)
+        let scripted = await state.nextScripted(configuration.faults.script)
+        var random = SplitMix64(seed: configuration.seed ^ UInt64(truncatingIfNeeded: digest.hashValueStable) ^ UInt64(occurrence) &* 0x9E37_79B9_7F4A_7C15)
+        let fault: Fault? = scripted ?? {
+            guard configuration.faults.rate > 0, !configuration.faults.kinds.isEmpty else { return nil }
+            guard random.nextDouble() < configuration.faults.rate else { return nil }
+            return configuration.faults.kinds[Int(random.next() % UInt64(configuration.faults.kinds.count))]
+        }()
+        if let delay = latency(&random) { try? await Task.sleep(for: .milliseconds(delay)) }
+        if let fault, let response = faultResponse(fault, profile: profile, inputTokens: inputTokens) {
+            return response
+        }
+        let response = success(request, profile: profile, inputTokens: inputTokens, textOnly: fault == .textOnly, digest: digest)
+        guard streaming else { return json(200, response) }
+        // Two chunks: the text first, then the image whole with the finish reason and usage.
+        var first = response
+        first.candidates?[0].content?.parts = response.candidates?[0].content?.parts?.filter { $0.text != nil }
+        first.candidates?[0].finishReason = nil
+        first.usageMetadata = nil
+        var second = response
+        second.candidates?[0].content?.parts = response.candidates?[0].content?.parts?.filter { $0.text == nil }
+        var stream = Data()
+        for chunk in [first, second] {
+            stream += Data("data: ".utf8) + ((try? WireCoding.encoder().encode(chunk)) ?? Data()) + Data("\n\n".utf8)
+        }
+        return EmulatorResponse(status: 200, contentType: "text/event-stream", body: stream, fault: fault)
+    }
+
+    private func latency(_ random: inout SplitMix64) -> Int? {
+        switch configuration.latency {
+        case .none: return nil
+        case .fixed(let milliseconds): return milliseconds
+        case .uniform(let low, let high): return low + Int(random.next() % UInt64(high - low + 1))
+        }
+    }
+
+    private func success(
+        _ request: GenerateContentRequest, profile: ModelProfile, inputTokens: (total: Int, text: Int, image: Int), textOnly: Bool,
+        digest: String
+    ) -> GenerateContentResponse {
+        let ratio = request.generationConfig?.imageConfig?.aspectRatio ?? "1:1"
+        let size = request.generationConfig?.imageConfig?.imageSize
+        let text = Self.text(of: request)
+        let alt = Self.altText(from: text)
+        let answer = textOnly ? "I can describe the product, but I did not make an image this time." : "Here is the image.\nALT: \(alt)"
+        var parts = [Part(text: answer)]
+        var imageTokens = 0
+        if !textOnly, let dimensions = ImageDimensions.size(for: profile, aspectRatio: ratio, imageSize: size) {
+            let png = PNGEncoder.bands(width: dimensions.width, height: dimensions.height, colors: Self.colors(in: text))
+            parts.append(Part(inlineData: .init(mimeType: "image/png", data: png.base64EncodedString())))
+            imageTokens = profile.outputImageTokens(size: size)
+        }
+        let textTokens = TokenEstimator.gemini.estimate(answer)
+        let thoughts = profile.id.contains("pro") ? 240 : 0
+        var grounding: GroundingMetadata?
+        if let search = request.tools?.compactMap(\.googleSearch).first {
+            grounding = Self.grounding(for: text, answer: answer, imageSearch: search.searchTypes?.imageSearch != nil)
+        }
+        var promptDetails = [ModalityTokenCount(modality: .text, tokenCount: inputTokens.text)]
+        if inputTokens.image > 0 { promptDetails.append(ModalityTokenCount(modality: .image, tokenCount: inputTokens.image)) }
+        let usage = UsageMetadata(
+            promptTokenCount: inputTokens.total, candidatesTokenCount: imageTokens + textTokens,
+            thoughtsTokenCount: thoughts > 0 ? thoughts : nil, totalTokenCount: inputTokens.total + imageTokens + textTokens + thoughts,
+            promptTokensDetails: promptDetails,
+            // Real image models list only the IMAGE entry here (spec §1.3).
+            candidatesTokensDetails: imageTokens > 0 ? [ModalityTokenCount(modality: .image, tokenCount: imageTokens)] : nil)
+        return GenerateContentResponse(
+            candidates: [
+                Candidate(content: ResponseContent(role: "model", parts: parts), finishReason: .stop, groundingMetadata: grounding, index: 0)
+            ],
+            usageMetadata: usage, modelVersion: profile.id, responseId: String(digest.prefix(22)))
+    }
+
+    private func faultResponse(_ fault: Fault, profile: ModelProfile, inputTokens: (total: Int, text: Int, image: Int)) -> EmulatorResponse? {
+        let usage = UsageMetadata(
+            promptTokenCount: inputTokens.total, totalTokenCount: inputTokens.total,
+            promptTokensDetails: [ModalityTokenCount(modality: .text, tokenCount: inputTokens.text)])
+        var response: EmulatorResponse
+        switch fault {
+        case .rateLimited:
+            response = error(
+                429, "RESOURCE_EXHAUSTED",
+                "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
+                details: [
+                    [
+                        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                        "violations": [
+                            [
+                                "quotaMetric": "generativelanguage.googleapis.com/generate_content_paid_tier_requests",
+                                "quotaId": "GenerateRequestsPerMinutePerProjectPerModel",
+                                "quotaDimensions": ["location": "global", "model": profile.id], "quotaValue": "10",
+                            ]
+                        ],
+                    ],
+                    [
+                        "@type": "type.googleapis.com/google.rpc.Help",
+                        "links": [["description": "Learn more about Gemini API quotas", "url": "https://ai.google.dev/gemini-api/docs/rate-limits"]],
+                    ],
+                    ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2s"],
+                ])
+        case .internalError:
+            response = error(500, "INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting")
+        case .unavailable:
+            response = error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+        case .deadlineExceeded:
+            response = error(504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete.")
+        case .wrappedError:
+            var wrapped = error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+            wrapped.body = Data("[".utf8) + wrapped.body + Data("]".utf8)
+            response = wrapped
+        case .imageSafety:
+            response = json(
+                200,
+                GenerateContentResponse(
+                    candidates: [
+                        Candidate(
+                            content: ResponseContent(role: "model", parts: nil), finishReason: .imageSafety,
+                            finishMessage: "Unable to show the generated image. The image was filtered out because it violated Google's Generative AI Prohibited Use policy. Support code: 40000001.")
+                    ], usageMetadata: usage, modelVersion: profile.id))
+        case .noImage:
+            response = json(
+                200,
+                GenerateContentResponse(
+                    candidates: [Candidate(content: ResponseContent(role: "model", parts: nil), finishReason: .noImage)],
+                    usageMetadata: usage, modelVersion: profile.id))
+        case .promptBlocked:
+            response = json(
+                200,
+                GenerateContentResponse(
+                    promptFeedback: PromptFeedback(
+                        blockReason: .safety,
+                        safetyRatings: [SafetyRating(category: "HARM_CATEGORY_DANGEROUS_CONTENT", probability: "MEDIUM")])))
+        case .textOnly:
+            return nil
+        }
+        response.fault = fault
+        return response
+    }
+
+    // MARK: - Parsing and validation
+
+    private enum Parsed {
+        case success(GenerateContentRequest)
+        case failure(EmulatorResponse)
+    }
+
+    private func parseRequest(_ body: Data) -> Parsed {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            return .failure(error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Expected an object at the top level."))
+        }
+        if let unknown = RequestSchema.firstUnknownField(in: object) {
+            let message = "Invalid JSON payload received. Unknown name \"\(unknown.name)\"\(unknown.path.isEmpty ? "" : " at '\(unknown.path)'"): Cannot find field."
+            var violation: [String: Any] = ["description": message]
+            if !unknown.path.isEmpty { violation["field"] = unknown.path }
+            return .failure(
+                error(
+                    400, "INVALID_ARGUMENT", message,
+                    details: [["@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [violation]]]))
+        }
+        do {
+            let request = try WireCoding.decoder().decode(GenerateContentRequest.self, from: body)
+            guard !request.contents.isEmpty else {
+                return .failure(error(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified\n"))
+            }
+            return .success(request)
+        } catch {
+            return .failure(self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. \(error)"))
+        }
+    }
+
+    private func validate(_ request: GenerateContentRequest, for profile: ModelProfile) -> EmulatorResponse? {
+        let modalities = (request.generationConfig?.responseModalities ?? []).map { $0.uppercased() }
+        if !modalities.isEmpty, !modalities.contains("IMAGE") || modalities.contains(where: { $0 != "TEXT" && $0 != "IMAGE" }) {
+            return error(
+                400, "INVALID_ARGUMENT",
+                "The requested combination of response modalities (\(modalities.joined(separator: ", "))) is not supported by the model \(profile.id).")
+        }
+        guard let imageConfig = request.generationConfig?.imageConfig else { return nil }
+        if let ratio = imageConfig.aspectRatio, !profile.aspectRatios.contains(ratio) {
+            return error(
+                400, "INVALID_ARGUMENT",
+                "* GenerateContentRequest.generation_config.image_config.aspect_ratio: unsupported aspect ratio \"\(ratio)\" for \(profile.id); supported: \(profile.aspectRatios.joined(separator: ", "))\n")
+        }
+        if let size = imageConfig.imageSize {
+            if profile.imageSizes.isEmpty {
+                return error(400, "INVALID_ARGUMENT", "* GenerateContentRequest.generation_config.image_config.image_size: \(profile.id) does not support image_size\n")
+            }
+            if !profile.imageSizes.contains(size) {
+                return error(
+                    400, "INVALID_ARGUMENT",
+                    "* GenerateContentRequest.generation_config.image_config.image_size: unsupported image size \"\(size)\" for \(profile.id); supported: \(profile.imageSizes.joined(separator: ", ")) (upper-case K)\n")
+            }
+        }
+        return nil
+    }
+
+    // MARK: - countTokens and models
+
+    private func countTokens(_ profile: ModelProfile, body: Data) -> EmulatorResponse {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            return error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Expected an object at the top level.")
+        }
+        let request: GenerateContentRequest
+        do {
+            if let inner = object["generateContentRequest"] ?? object["generate_content_request"] {
+                request = try WireCoding.decoder().decode(GenerateContentRequest.self, from: JSONSerialization.data(withJSONObject: inner))
+            } else {
+                struct Contents: Decodable { var contents: [Content]? }
+                request = GenerateContentRequest(contents: try WireCoding.decoder().decode(Contents.self, from: body).contents ?? [])
+            }
+        } catch {
+            return self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. \(error)")
+        }
+        let tokens = countInput(request, profile: profile)
+        var details: [[String: Any]] = [["modality": "TEXT", "tokenCount": tokens.text]]
+        if tokens.image > 0 { details.append(["modality": "IMAGE", "tokenCount": tokens.image]) }
+        return json(200, ["totalTokens": tokens.total, "promptTokensDetails": details])
+    }
+
+    private func countInput(_ request: GenerateContentRequest, profile: ModelProfile) -> (total: Int, text: Int, image: Int) {
+        let text = TokenEstimator.gemini.estimate(Self.text(of: request))
+        let images = request.contents.flatMap(\.parts).filter { $0.inlineData != nil || $0.fileData != nil }.count
+        let image = images * profile.inputImageTokens
+        return (text + image, text, image)
+    }
+
+    private func modelResource(_ profile: ModelProfile) -> [String: Any] {
+        [
+            "name": "models/\(profile.id)", "version": "001", "displayName": profile.displayName,
+            "description": "\(profile.displayName), served by the Onbrand emulator.",
+            "inputTokenLimit": profile.inputTokenLimit, "outputTokenLimit": profile.outputTokenLimit,
+            "supportedGenerationMethods": ["generateContent", "countTokens", "batchGenerateContent"],
+            "temperature": 1, "topP": 0.95, "topK": 64, "maxTemperature": 1, "thinking": true,
+        ]
+    }
+
+    // MARK: - Helpers
+
+    func error(_ code: Int, _ status: String, _ message: String, details: [[String: Any]] = []) -> EmulatorResponse {
+        var error: [String: Any] = ["code": code, "message": message, "status": status]
+        if !details.isEmpty { error["details"] = details }
+        return json(code, ["error": error])
+    }
+
+    private func json(_ status: Int, _ object: [String: Any]) -> EmulatorResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return EmulatorResponse(status: status, contentType: "application/json; charset=UTF-8", body: data, fault: nil)
+    }
+
+    private func json(_ status: Int, _ value: some Encodable) -> EmulatorResponse {
+        EmulatorResponse(
+            status: status, contentType: "application/json; charset=UTF-8", body: (try? WireCoding.encoder().encode(value)) ?? Data(),
+            fault: nil)
+    }
+
+    static func text(of request: GenerateContentRequest) -> String {
+        let system = request.systemInstruction?.parts.compactMap(\.text) ?? []
+        return (system + request.contents.flatMap(\.parts).compactMap(\.text)).joined(separator: "\n")
+    }
+
+    static func requestText(_ body: Data) -> String {
+        guard let request = try? WireCoding.decoder().decode(GenerateContentRequest.self, from: body) else { return "" }
+        return text(of: request)
+    }
+
+    /// The palette of the request: the first six distinct `#RRGGBB` colours it names.
+    static func colors(in text: String) -> [PNGEncoder.Color] {
+        var colors: [PNGEncoder.Color] = []
+        var index = text.startIndex
+        while let hash = text[index...].firstIndex(of: "#") {
+            let end = text.index(hash, offsetBy: 7, limitedBy: text.endIndex) ?? text.endIndex
+            if let color = PNGEncoder.Color(hex: String(text[hash..<end])), !colors.contains(color) { colors.append(color) }
+            if colors.count == 6 { break }
+            index = text.index(after: hash)
+        }
+        return colors
+    }
+
+    /// Alt text naming the product, from the request's "Product: …" line when there is one.
+    static func altText(from text: String) -> String {
+        for line in text.split(separator: "\n") where line.hasPrefix("Product: ") {
+            var name = line.dropFirst(9)
+            if let cut = name.range(of: " (ID") { name = name[..<cut.lowerBound] }
+            while name.hasSuffix(".") { name = name.dropLast() }
+            return String("\(name) on a plain background".prefix(120))
+        }
+        return "A product photograph in the brand's colours"
+    }
+
+    static func grounding(for text: String, answer: String, imageSearch: Bool) -> GroundingMetadata {
+        let query = altText(from: text).replacingOccurrences(of: " on a plain background", with: "") + " trends"
+        let sources = ["outsidemagazine.com", "gearpatrol.com", "rei.com"]
+        let chunks = sources.enumerated().map { index, domain in
+            GroundingMetadata.GroundingChunk(
+                web: .init(uri: "https://vertexaisearch.cloud.google.com/grounding-api-redirect/emulator-\(index)", title: domain))
+        }
+        var metadata = GroundingMetadata(
+            webSearchQueries: [query],
+            searchEntryPoint: .init(renderedContent: "<style>.container{display:flex}</style><div class=\"container\">\(query)</div>"),
+            groundingChunks: chunks)
+        let firstLine = answer.split(separator: "\n").first.map(String.init) ?? answer
+        metadata.groundingSupports = [
+            .init(segment: .init(partIndex: nil, startIndex: 0, endIndex: firstLine.utf8.count, text: firstLine), groundingChunkIndices: [0, 1], confidenceScores: [0.91, 0.84])
+        ]
+        if imageSearch {
+            metadata.imageSearchQueries = [query + " photos"]
+            metadata.groundingChunks?.append(
+                .init(image: .init(sourceUri: "https://\(sources[0])/gallery", imageUri: "https://\(sources[0])/gallery/1.jpg", title: "Gallery", domain: sources[0])))
+        }
+        return metadata
+    }
+
+    /// A stable digest of a request body: FNV-1a 64 as hex, with the length.
+    static func digest(_ body: Data) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in body {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return String(body.count, radix: 36) + "-" + String(hash, radix: 16)
+    }
+}
+
+/// Counters the engine keeps across requests.
+actor EngineState {
+    private var seen: [String: Int] = [:]
+    private var scriptIndex = 0
+
+    /// How many times this body was seen before (0 the first time): retries of one request draw
+    /// fresh faults, whatever order concurrent requests arrive in.
+    func occurrence(of digest: String) -> Int {
+        defer { seen[digest, default: 0] += 1 }
+        return seen[digest, default: 0]
+    }
+
+    func nextScripted(_ script: [Fault?]) -> Fault? {
+        guard scriptIndex < script.count else { return nil }
+        defer { scriptIndex += 1 }
+        return script[scriptIndex]
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64): repeatable faults and latencies.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+extension String {
+    /// A hash that is the same in every process (Swift's `hashValue` is seeded per process).
+    var hashValueStable: Int {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return Int(truncatingIfNeeded: hash)
+    }
+}

@@ -1,0 +1,39 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Sends requests with async-http-client's shared client: pooled connections, HTTP/2 where the
+/// server offers it, deadlines, and a byte limit on every body it collects.
+public struct AsyncHTTPClientTransport: Transport {
+    public init() {}
+
+    public func send(_ request: HTTPRequestMessage, timeout: Duration, maximumResponseSize: Int) async throws -> HTTPResponseMessage {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let amount = TimeAmount.nanoseconds(Int64(seconds * 1e9))
+        do {
+            let response = try await HTTPClient.shared.execute(outgoing, timeout: amount)
+            let body = try await response.body.collect(upTo: maximumResponseSize)
+            return HTTPResponseMessage(
+                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(body.readableBytesView))
+        } catch let error as HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout: throw TransportError.timedOut
+            default: throw TransportError.connection(String(describing: error))
+            }
+        } catch let error as NIOTooManyBytesError {
+            _ = error
+            throw TransportError.responseTooLarge(limit: maximumResponseSize)
+        } catch let error as TransportError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw TransportError.connection(String(describing: error))
+        }
+    }
+}

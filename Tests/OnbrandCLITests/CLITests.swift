@@ -106,3 +106,84 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized) struct RunCommandTests {
+    static let brand = TestFiles.packageRoot.appendingPathComponent("brands/northwind").path
+
+    /// The README's main command, minus the build: proof mode, with no key in the environment.
+    @Test func proofModeRunsWithoutAKeyAndSaysSo() throws {
+        try TestFiles.withTemporaryDirectory { directory in
+            var environment = ProcessInfo.processInfo.environment
+            environment["GEMINI_API_KEY"] = nil
+            environment["GOOGLE_API_KEY"] = nil
+            let result = try CommandRunner.run(["run", Self.brand, "--out", directory.path, "--limit", "2"], environment: environment)
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardError.contains("PROOF MODE"))
+            #expect(result.standardOutput.contains("12 succeeded") && result.standardOutput.contains("[emulator"))
+            #expect(result.standardOutput.contains("images: \(directory.path)/northwind/"))
+        }
+    }
+
+    @Test func backendGeminiWithoutAKeyIsAnError() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["GEMINI_API_KEY"] = nil
+        environment["GOOGLE_API_KEY"] = nil
+        let result = try CommandRunner.run(["run", Self.brand, "--backend", "gemini", "--dry-run"], environment: environment)
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("GEMINI_API_KEY"))
+    }
+
+    @Test func killedMidRunResumesWithoutLosingOrRepeatingWork() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-kill-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A slow emulator in its own process, so the run can be killed mid-flight.
+        let emulator = Process()
+        emulator.executableURL = try CommandRunner.executable()
+        emulator.arguments = ["emulator", "--port", "0", "--latency", "150"]
+        let announcements = Pipe()
+        emulator.standardError = announcements
+        try emulator.run()
+        defer { emulator.terminate() }
+        var banner = Data()
+        while !String(decoding: banner, as: UTF8.self).contains("\n") {
+            let chunk = announcements.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            banner += chunk
+        }
+        let line = String(decoding: banner, as: UTF8.self)
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        var environment = ProcessInfo.processInfo.environment
+        environment["GEMINI_API_KEY"] = "test-key"
+        let arguments = ["run", Self.brand, "--out", directory.path, "--limit", "4", "--backend", "gemini", "--base-url", url, "--concurrency", "2"]
+
+        let run = Process()
+        run.executableURL = try CommandRunner.executable()
+        run.arguments = arguments
+        run.environment = environment
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        let folder = directory.appendingPathComponent("northwind/catalog-packshot")
+        for _ in 0..<200 {
+            let images = (try? FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".png") }.count) ?? 0
+            if images >= 3 { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        kill(run.processIdentifier, SIGKILL)
+        run.waitUntilExit()
+
+        let rerun = try CommandRunner.run(arguments + ["--json"], environment: environment)
+        #expect(rerun.status == 0, "\(rerun.standardError)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(rerun.standardOutput.utf8)) as? [String: Any])
+        #expect(summary["units"] as? Int == 24)
+        #expect((summary["skipped"] as? Int ?? 0) >= 3, "what finished before the kill is not sent again")
+        #expect((summary["skipped"] as? Int ?? 0) + (summary["succeeded"] as? Int ?? 0) == 24)
+        var pngs = 0
+        let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
+        while let file = enumerator?.nextObject() as? URL {
+            #expect(!file.lastPathComponent.hasSuffix(".partial"), "no half-written file survives")
+            if file.pathExtension == "png" { pngs += 1 }
+        }
+        #expect(pngs == 24)
+    }
+}

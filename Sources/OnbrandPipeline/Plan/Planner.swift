@@ -24,6 +24,8 @@ public struct UnitPlan: Sendable {
     public var request: GenerateContentRequest?
     public var report: BudgetReport
     public var failure: String?
+    /// The template's fallback alt text for this product, used when the model gives none.
+    public var altTextFallback: String?
 }
 
 /// The budget of one request: what went in, what was cut and why, and what it will cost.
@@ -113,7 +115,7 @@ public final class Planner: @unchecked Sendable {
         let unit = WorkUnit(productID: product.id, templateID: template.id, locale: locale)
         let modelID = template.model ?? options.defaultModel
         func failed(_ reason: String, report: BudgetReport? = nil) -> UnitPlan {
-            UnitPlan(unit: unit, model: modelID, request: nil, report: report ?? emptyReport(limit: options.budget ?? 0), failure: reason)
+            UnitPlan(unit: unit, model: modelID, request: nil, report: report ?? emptyReport(limit: options.budget ?? 0), failure: reason, altTextFallback: nil)
         }
         guard let profile = models.profile(modelID) else {
             return failed("unknown model \(modelID); add it to a models file (--models) or pick one of "
@@ -210,7 +212,7 @@ public final class Planner: @unchecked Sendable {
                         aspectRatio: template.output.aspectRatio.rawValue,
                         imageSize: profile.imageSizes.isEmpty ? nil : template.output.imageSize.rawValue)
                     : nil))
-        return UnitPlan(unit: unit, model: profile.id, request: request, report: report, failure: nil)
+        return UnitPlan(unit: unit, model: profile.id, request: request, report: report, failure: nil, altTextFallback: rendered.altTextFallback)
     }
 
     /// The render context, with its brand and locale parts built once per locale and channel.

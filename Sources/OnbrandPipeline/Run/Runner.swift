@@ -1,0 +1,529 @@
+import Foundation
+public import GeminiEmulator
+public import GeminiKit
+public import OnbrandBudget
+public import OnbrandInputs
+
+/// Where generation requests go.
+public enum Backend: String, Sendable, Codable, CaseIterable {
+    /// The Gemini API when a key is set, the built-in emulator otherwise.
+    case auto
+    case gemini
+    case emulator
+    case openai
+}
+
+/// Everything `onbrand run` takes.
+public struct RunOptions: Sendable {
+    public var brandPath: String
+    public var catalog: String?
+    public var templates: [String] = []
+    public var locales: [String] = []
+    public var outputDirectory: String = "out"
+    public var concurrency = 8
+    public var requestsPerMinute: Int?
+    public var maximumCost: Double?
+    public var limit: Int?
+    public var only: Set<String>?
+    public var force = false
+    public var isDryRun = false
+    public var backend: Backend = .auto
+    public var baseURL: String?
+    public var models = ModelCatalog()
+    /// `nil`: read `GEMINI_API_KEY` / `GOOGLE_API_KEY`.
+    public var apiKey: String?
+    public var timeout: Duration = .seconds(120)
+    public var retry = RetryPolicy()
+    public var emulatorConfiguration = EmulatorConfiguration()
+
+    public init(brandPath: String) {
+        self.brandPath = brandPath
+    }
+}
+
+/// A snapshot of a run, for progress lines.
+public struct RunProgress: Sendable {
+    public var total: Int
+    public var succeeded: Int
+    public var failed: Int
+    public var skipped: Int
+    public var inFlight: Int
+    public var costUSD: Double
+    public var elapsed: Duration
+}
+
+/// What a run did, for the summary line and `--json`.
+public struct RunSummary: Sendable, Codable {
+    public var brand: String
+    public var backend: String
+    public var isDryRun: Bool
+    public var outputDirectory: String
+    public var manifest: String?
+    public var units = 0
+    public var planned = 0
+    public var skipped = 0
+    public var succeeded = 0
+    public var failed = 0
+    /// Units not started because the next would have crossed `--max-cost`.
+    public var notStarted = 0
+    public var estimatedCostUSD = 0.0
+    public var costUSD = 0.0
+    public var seconds = 0.0
+    public var imagesPerMinute = 0.0
+    /// Failure kinds and how many units each stopped.
+    public var failures: [String: Int] = [:]
+    public var stoppedByBudget = false
+}
+
+/// Problems that stop a run before it starts.
+public struct RunError: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// The batch pipeline: catalog × templates × locales → planned requests → images with alt text,
+/// sidecars and a manifest, resumable through the journal.
+public final class Runner: Sendable {
+    public let options: RunOptions
+    private let progress: @Sendable (RunProgress) -> Void
+    private let notice: @Sendable (String) -> Void
+
+    /// - Parameters:
+    ///   - progress: Called after every unit (and at start).
+    ///   - notice: One-line messages for the user (the proof-mode banner, the plan).
+    public init(options: RunOptions, progress: @escaping @Sendable (RunProgress) -> Void = { _ in }, notice: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.options = options
+        self.progress = progress
+        self.notice = notice
+    }
+
+    struct Inputs: Sendable {
+        var brand: BrandGuide
+        var templates: [PromptTemplate]
+        var catalogPath: String
+        var locales: [String]
+    }
+
+    public func run() async throws -> RunSummary {
+        let inputs = try loadInputs()
+        let root = URL(fileURLWithPath: options.outputDirectory).appendingPathComponent(OutputWriter.safeStem(for: inputs.brand.id))
+        var summary = RunSummary(brand: inputs.brand.id, backend: "", isDryRun: options.isDryRun, outputDirectory: root.path)
+
+        // Backend: the real API with a key, the in-process emulator without one.
+        let key = options.apiKey ?? GeminiClient.Configuration.apiKeyFromEnvironment()
+        var backend = options.backend == .auto ? (key == nil ? Backend.emulator : .gemini) : options.backend
+        if options.backend == .auto, options.baseURL != nil, key != nil { backend = .gemini }
+        var emulator: RunningEmulator?
+        let client: GeminiClient
+        switch backend {
+        case .gemini:
+            guard let key else {
+                throw RunError(diagnostics: [
+                    .error(
+                        "--backend gemini needs an API key", at: nil,
+                        hint: "set GEMINI_API_KEY (or GOOGLE_API_KEY) in the environment, or run without --backend to use the built-in emulator")
+                ])
+            }
+            client = GeminiClient(
+                configuration: .init(apiKey: key, baseURL: options.baseURL ?? GeminiClient.defaultBaseURL, timeout: options.timeout, retry: options.retry),
+                limiter: limiter())
+        case .emulator, .auto:
+            backend = .emulator
+            var configuration = options.emulatorConfiguration
+            configuration.models = options.models
+            let running = try await EmulatorServer.start(configuration: configuration)
+            emulator = running
+            notice("PROOF MODE: no API key, so images come from Onbrand's built-in Gemini emulator at \(running.baseURL) (set GEMINI_API_KEY to use the real API)")
+            client = GeminiClient(
+                configuration: .init(apiKey: "emulator", baseURL: running.baseURL, timeout: options.timeout, retry: options.retry), limiter: limiter())
+        case .openai:
+            throw RunError(diagnostics: [
+                .error("the OpenAI-compatible backend is not available yet", at: nil, hint: "use --backend gemini or emulator")
+            ])
+        }
+        defer { if let emulator { Task { await emulator.stop() } } }
+        summary.backend = backend.rawValue
+
+        // The input limit comes from the API when it answers; the profile is the fallback.
+        var models = options.models
+        for modelID in Set(inputs.templates.map { $0.model ?? "gemini-3.1-flash-image-preview" }) {
+            if let limit = try? await client.model(modelID).inputTokenLimit, var profile = models.profile(modelID), profile.inputTokenLimit != limit {
+                profile.inputTokenLimit = limit
+                models = ModelCatalog(profiles: models.profiles.map { $0.id == profile.id ? profile : $0 })
+            }
+        }
+        let planner = Planner(brand: inputs.brand, models: models)
+        let brandDigest = Fingerprint.digest(of: inputs.brand)
+
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        OutputWriter.removePartialFiles(under: root)
+        let journal = try Journal(path: root.appendingPathComponent(".onbrand/journal.sqlite").path)
+        let runID = ISO8601DateFormatter().string(from: Date())
+
+        // Pass 1: what the run will do, before anything is sent.
+        var toSend = 0
+        var estimated = 0.0
+        try forEachUnit(inputs) { unit, template, product in
+            summary.units += 1
+            let plan = planner.plan(template, product: product, locale: unit.locale)
+            guard let request = plan.request else { return }
+            let fingerprint = Fingerprint.of(model: plan.model, template: template, brandDigest: brandDigest, product: product, request: request)
+            if !options.force, try journal.isDone(Self.key(unit), fingerprint: fingerprint, outputRoot: root) {
+                summary.skipped += 1
+            } else {
+                toSend += 1
+                estimated += plan.report.costUSD
+            }
+        }
+        summary.planned = toSend
+        summary.estimatedCostUSD = estimated
+        notice(
+            "\(summary.units) units: \(toSend) to generate, \(summary.skipped) unchanged and skipped; estimated cost $"
+                + String(format: "%.2f", estimated) + (options.maximumCost.map { String(format: " (cap $%.2f)", $0) } ?? ""))
+
+        let manifest = ManifestWriter(url: root.appendingPathComponent("manifest.jsonl"), backend: backend.rawValue)
+        let ledger = Ledger(total: summary.units, skipped: summary.skipped, clock: ContinuousClock())
+        progress(await ledger.snapshot())
+        if options.isDryRun {
+            summary.manifest = nil
+            return summary
+        }
+
+        // Pass 2: send, at most `concurrency` at a time.
+        let started = ContinuousClock.now
+        let planModels = models
+        let backendName = backend.rawValue
+        let brand = inputs.brand
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            try await forEachUnitAsync(inputs) { unit, template, product in
+                let plan = planner.plan(template, product: product, locale: unit.locale)
+                let key = Self.key(unit)
+                guard let request = plan.request else {
+                    let kind = (plan.failure ?? "").contains("required sections") ? "over budget" : "invalid request"
+                    await ledger.failed(kind: kind, cost: 0)
+                    try manifest.append(unit: unit, state: "failed", reason: plan.failure, kind: kind, outputs: [], cost: 0, fingerprint: nil)
+                    progress(await ledger.snapshot())
+                    return
+                }
+                let fingerprint = Fingerprint.of(model: plan.model, template: template, brandDigest: brandDigest, product: product, request: request)
+                if !options.force, try journal.isDone(key, fingerprint: fingerprint, outputRoot: root) {
+                    try manifest.append(unit: unit, state: "skipped", reason: "unchanged", kind: nil, outputs: [], cost: 0, fingerprint: fingerprint)
+                    return
+                }
+                if let cap = options.maximumCost, await ledger.spent + plan.report.costUSD > cap {
+                    await ledger.notStarted()
+                    try manifest.append(
+                        unit: unit, state: "not-started", reason: "the next unit would cross --max-cost", kind: "over budget", outputs: [], cost: 0,
+                        fingerprint: fingerprint)
+                    return
+                }
+                if running >= options.concurrency {
+                    try await group.next()
+                    running -= 1
+                }
+                running += 1
+                await ledger.begin(estimate: plan.report.costUSD)
+                group.addTask {
+                    let outcome = await self.generate(
+                        unit: unit, template: template, product: product, plan: plan, request: request, fingerprint: fingerprint,
+                        client: client, models: planModels, journal: journal, root: root, runID: runID, brand: brand,
+                        backend: backendName)
+                    if let kind = outcome.failureKind {
+                        await ledger.failed(kind: kind, cost: outcome.cost, wasRunning: true)
+                    } else {
+                        await ledger.succeeded(cost: outcome.cost)
+                    }
+                    try manifest.append(
+                        unit: unit, state: outcome.failureKind == nil ? "succeeded" : "failed", reason: outcome.reason, kind: outcome.failureKind,
+                        outputs: outcome.outputs, cost: outcome.cost, fingerprint: fingerprint)
+                    self.progress(await ledger.snapshot())
+                }
+            }
+            try await group.waitForAll()
+        }
+        try manifest.finish()
+        let elapsed = ContinuousClock.now - started
+        let final = await ledger.snapshot()
+        summary.succeeded = final.succeeded
+        summary.failed = final.failed
+        summary.notStarted = await ledger.notStartedCount
+        summary.stoppedByBudget = summary.notStarted > 0
+        summary.costUSD = final.costUSD
+        summary.failures = await ledger.failureKinds
+        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        summary.imagesPerMinute = summary.seconds > 0 ? Double(summary.succeeded) / summary.seconds * 60 : 0
+        summary.manifest = root.appendingPathComponent("manifest.jsonl").path
+        return summary
+    }
+
+    private func limiter() -> RateLimiter<ContinuousClock> {
+        RateLimiter(requestsPerMinute: options.requestsPerMinute, maximumInFlight: options.concurrency)
+    }
+
+    static func key(_ unit: WorkUnit) -> String { "\(unit.productID)\u{1F}\(unit.templateID)\u{1F}\(unit.locale)" }
+
+    // MARK: - Inputs
+
+    private func loadInputs() throws -> Inputs {
+        var diagnostics: [Diagnostic] = []
+        let brandResult = BrandLoader.load(options.brandPath)
+        diagnostics += brandResult.diagnostics.filter { $0.severity == .error }
+        guard let brand = brandResult.guide else { throw RunError(diagnostics: diagnostics) }
+        let templatePaths = options.templates.isEmpty ? (brand.defaults?.templates ?? []) : options.templates
+        guard !templatePaths.isEmpty else {
+            throw RunError(diagnostics: [
+                .error("no templates given and the brand names no default", at: SourceLocation(file: brandResult.file), hint: "pass --template FILE")
+            ])
+        }
+        var templates: [PromptTemplate] = []
+        for path in templatePaths {
+            let result = TemplateLoader.load(path)
+            diagnostics += result.diagnostics.filter { $0.severity == .error }
+            if let template = result.template { templates.append(template) }
+        }
+        guard let catalogPath = options.catalog ?? brand.defaults?.catalog else {
+            throw RunError(diagnostics: [
+                .error("no catalog given and the brand names no default", at: SourceLocation(file: brandResult.file), hint: "pass --catalog FILE")
+            ])
+        }
+        if !diagnostics.isEmpty { throw RunError(diagnostics: diagnostics) }
+        return Inputs(brand: brand, templates: templates, catalogPath: catalogPath, locales: options.locales.isEmpty ? brand.localeCodes : options.locales)
+    }
+
+    /// Calls `body` for every unit in catalog order, applying `--only` and `--limit` (products).
+    private func forEachUnit(_ inputs: Inputs, _ body: (WorkUnit, PromptTemplate, Product) throws -> Void) throws {
+        let reader: CatalogReader
+        do { reader = try CatalogReader(contentsOf: inputs.catalogPath) } catch { throw RunError(diagnostics: error.diagnostics) }
+        var products = 0
+        do {
+            while let product = try reader.next() {
+                if let only = options.only, !only.contains(product.id) { continue }
+                if let limit = options.limit, products >= limit { break }
+                products += 1
+                for template in inputs.templates {
+                    for locale in inputs.locales {
+                        try body(WorkUnit(productID: product.id, templateID: template.id, locale: locale), template, product)
+                    }
+                }
+            }
+        } catch let error as DiagnosticError {
+            throw RunError(diagnostics: error.diagnostics)
+        }
+    }
+
+    private func forEachUnitAsync(_ inputs: Inputs, _ body: (WorkUnit, PromptTemplate, Product) async throws -> Void) async throws {
+        let reader: CatalogReader
+        do { reader = try CatalogReader(contentsOf: inputs.catalogPath) } catch { throw RunError(diagnostics: error.diagnostics) }
+        var products = 0
+        do {
+            while let product = try reader.next() {
+                if let only = options.only, !only.contains(product.id) { continue }
+                if let limit = options.limit, products >= limit { break }
+                products += 1
+                for template in inputs.templates {
+                    for locale in inputs.locales {
+                        try await body(WorkUnit(productID: product.id, templateID: template.id, locale: locale), template, product)
+                    }
+                }
+            }
+        } catch let error as DiagnosticError {
+            throw RunError(diagnostics: error.diagnostics)
+        }
+    }
+
+    // MARK: - One unit
+
+    struct UnitOutcome {
+        var failureKind: String?
+        var reason: String?
+        var outputs: [String]
+        var cost: Double
+    }
+
+    private func generate(
+        unit: WorkUnit, template: PromptTemplate, product: Product, plan: UnitPlan, request: GenerateContentRequest, fingerprint: String,
+        client: GeminiClient, models: ModelCatalog, journal: Journal, root: URL, runID: String, brand: BrandGuide, backend: String
+    ) async -> UnitOutcome {
+        let key = Self.key(unit)
+        let startedAt = Date()
+        do {
+            try journal.markRunning(key, fingerprint: fingerprint, runID: runID)
+        } catch {
+            return UnitOutcome(failureKind: "journal", reason: "\(error)", outputs: [], cost: 0)
+        }
+        func fail(_ kind: String, _ reason: String, cost: Double = 0) -> UnitOutcome {
+            try? journal.finish(key, state: .failed, outcome: reason, failureKind: kind, costUSD: cost, outputs: [])
+            return UnitOutcome(failureKind: kind, reason: reason, outputs: [], cost: cost)
+        }
+        let response: GenerateContentResponse
+        do {
+            response = try await client.generateContent(model: plan.model, request: request)
+        } catch {
+            return fail(Self.kind(of: error), error.description)
+        }
+        let result = ImageResult(response)
+        let profile = models.profile(plan.model)
+        let usage = result.usage ?? UsageMetadata()
+        let cost = profile?.cost(inputTokens: usage.inputTokens, imageTokens: usage.outputImageTokens, textOutputTokens: usage.outputTextTokens) ?? 0
+        switch result.outcome {
+        case .success: break
+        case .noImage: return fail("no image", "the model answered without an image (\(result.finishReason?.rawValue ?? "no finish reason"))", cost: cost)
+        case .blocked(let reason): return fail("blocked by safety", reason + (result.finishMessage.map { ": \($0)" } ?? ""), cost: cost)
+        case .recitation: return fail("recitation", "the image was stopped as a possible recitation", cost: cost)
+        case .maxTokens: return fail("max tokens", "the answer reached the output token limit", cost: cost)
+        case .other(let reason): return fail("other", reason, cost: cost)
+        }
+        guard let image = result.image else { return fail("no image", "no image bytes", cost: cost) }
+
+        let alt = result.altText ?? plan.altTextFallback ?? product.title ?? product.id
+        let altSource = result.altText != nil ? "model" : "fallback"
+        let stem = "\(OutputWriter.safeStem(for: product.id)).\(unit.locale)"
+        let folder = root.appendingPathComponent(OutputWriter.safeStem(for: template.id))
+        let imageName = "\(stem).\(OutputWriter.fileExtension(for: result.mimeType))"
+        let sidecar = Sidecar(
+            productID: product.id, templateID: template.id, templateVersion: template.version, locale: unit.locale, altText: alt,
+            altTextSource: altSource, model: plan.model, modelVersion: result.modelVersion, responseID: result.responseID, backend: backend,
+            fingerprint: fingerprint, finishReason: result.finishReason?.rawValue, image: .init(
+                file: imageName, mimeType: result.mimeType, width: result.pixelSize?.width, height: result.pixelSize?.height,
+                aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue,
+                ratioMatches: result.matches(aspectRatio: template.output.aspectRatio.rawValue)),
+            grounding: result.grounding.map(Sidecar.Grounding.init), usage: .init(usage), costUSD: cost,
+            startedAt: startedAt, finishedAt: Date())
+        do {
+            try OutputWriter.write(image, to: folder.appendingPathComponent(imageName))
+            try OutputWriter.write(Data((alt.replacingOccurrences(of: "\n", with: " ") + "\n").utf8), to: folder.appendingPathComponent("\(stem).alt.txt"))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            try OutputWriter.write(try encoder.encode(sidecar), to: folder.appendingPathComponent("\(stem).json"))
+        } catch {
+            return fail("output", "could not write the outputs: \(error)", cost: cost)
+        }
+        let folderName = folder.lastPathComponent
+        let outputs = [imageName, "\(stem).alt.txt", "\(stem).json"].map { "\(folderName)/\($0)" }
+        do {
+            try journal.finish(key, state: .succeeded, outcome: "success", failureKind: nil, costUSD: cost, outputs: outputs)
+        } catch {
+            return UnitOutcome(failureKind: "journal", reason: "\(error)", outputs: outputs, cost: cost)
+        }
+        return UnitOutcome(failureKind: nil, reason: nil, outputs: outputs, cost: cost)
+    }
+
+    /// The failure groups of the summary.
+    static func kind(of error: GeminiError) -> String {
+        switch error.code {
+        case .quotaExhausted: "quota"
+        case .capacity: "capacity"
+        case .badAPIKey: "bad API key"
+        case .modelNotFound: "model not found"
+        case .requestTooLarge: "over budget"
+        case .invalidRequest, .malformedResponse: "invalid request"
+        case .timedOut, .transport, .responseTooLarge: "network"
+        case .http: error.status.map { $0 >= 500 ? "capacity" : "invalid request" } ?? "network"
+        }
+    }
+}
+
+/// Running totals shared by the tasks of a run.
+actor Ledger {
+    private var succeededCount = 0
+    private var failedCount = 0
+    private var skippedCount: Int
+    private var inFlight = 0
+    private var committed = 0.0
+    private var estimatedInFlight = 0.0
+    private(set) var notStartedCount = 0
+    private(set) var failureKinds: [String: Int] = [:]
+    private let total: Int
+    private let started: ContinuousClock.Instant
+    private let clock: ContinuousClock
+
+    init(total: Int, skipped: Int, clock: ContinuousClock) {
+        self.total = total
+        skippedCount = skipped
+        self.clock = clock
+        started = clock.now
+    }
+
+    /// Spent plus what is in flight, as estimated: what the next unit is compared against.
+    var spent: Double { committed + estimatedInFlight }
+
+    func begin(estimate: Double) {
+        inFlight += 1
+        estimatedInFlight += estimate
+        pendingEstimates.append(estimate)
+    }
+
+    private var pendingEstimates: [Double] = []
+
+    private func settle() {
+        if !pendingEstimates.isEmpty { estimatedInFlight -= pendingEstimates.removeFirst() }
+        inFlight -= 1
+    }
+
+    func succeeded(cost: Double) {
+        settle()
+        succeededCount += 1
+        committed += cost
+    }
+
+    func failed(kind: String, cost: Double, wasRunning: Bool = false) {
+        if wasRunning { settle() }
+        failedCount += 1
+        committed += cost
+        failureKinds[kind, default: 0] += 1
+    }
+
+    func notStarted() { notStartedCount += 1 }
+
+    func snapshot() -> RunProgress {
+        RunProgress(
+            total: total, succeeded: succeededCount, failed: failedCount, skipped: skippedCount, inFlight: inFlight, costUSD: committed,
+            elapsed: clock.now - started)
+    }
+}
+
+/// `manifest.jsonl`: one line per unit, whatever became of it; written to a temporary name and
+/// renamed when the run ends.
+final class ManifestWriter: @unchecked Sendable {
+    private let url: URL
+    private let backend: String
+    private let lock = NSLock()
+    private var handle: FileHandle?
+
+    init(url: URL, backend: String) {
+        self.url = url
+        self.backend = backend
+    }
+
+    func append(unit: WorkUnit, state: String, reason: String?, kind: String?, outputs: [String], cost: Double, fingerprint: String?) throws {
+        var line: [String: Any] = [
+            "productID": unit.productID, "templateID": unit.templateID, "locale": unit.locale, "state": state, "backend": backend,
+            "costUSD": cost, "outputs": outputs,
+        ]
+        if let reason { line["reason"] = reason }
+        if let kind { line["failureKind"] = kind }
+        if let fingerprint { line["fingerprint"] = fingerprint }
+        let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
+        lock.lock()
+        defer { lock.unlock() }
+        if handle == nil {
+            let partial = url.appendingPathExtension("partial")
+            _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
+            handle = try FileHandle(forWritingTo: partial)
+        }
+        try handle?.write(contentsOf: data)
+    }
+
+    func finish() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        let partial = url.appendingPathExtension("partial")
+        if handle == nil { _ = FileManager.default.createFile(atPath: partial.path, contents: nil) }
+        try handle?.close()
+        handle = nil
+        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+        try FileManager.default.moveItem(at: partial, to: url)
+    }
+}

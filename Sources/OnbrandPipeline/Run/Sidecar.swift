@@ -1,0 +1,78 @@
+public import Foundation
+import GeminiKit
+
+/// `<name>.json` beside every image: what was asked, what came back, what it cost. Never holds
+/// the API key.
+public struct Sidecar: Sendable, Codable {
+    public var productID: String
+    public var templateID: String
+    public var templateVersion: String
+    public var locale: String
+    public var altText: String
+    /// `model` (the model's ALT line) or `fallback` (built from product data).
+    public var altTextSource: String
+    public var model: String
+    public var modelVersion: String?
+    public var responseID: String?
+    /// `gemini` or `emulator`.
+    public var backend: String
+    public var fingerprint: String
+    public var finishReason: String?
+    public var image: Image
+    public var grounding: Grounding?
+    public var usage: Usage
+    public var costUSD: Double
+    public var startedAt: Date
+    public var finishedAt: Date
+
+    public struct Image: Sendable, Codable {
+        public var file: String
+        public var mimeType: String?
+        public var width: Int?
+        public var height: Int?
+        public var aspectRatio: String
+        public var imageSize: String
+        /// Whether the pixels are within 3 % of the requested ratio (proxies drop `imageConfig`).
+        public var ratioMatches: Bool?
+    }
+
+    public struct Grounding: Sendable, Codable {
+        public var webSearchQueries: [String]
+        public var imageSearchQueries: [String]
+        public var sources: [Source]
+        /// The Search suggestion HTML the grounding terms require to be shown.
+        public var searchEntryPoint: String?
+
+        public struct Source: Sendable, Codable {
+            public var uri: String?
+            public var title: String?
+        }
+
+        init(_ metadata: GroundingMetadata) {
+            webSearchQueries = metadata.webSearchQueries ?? []
+            imageSearchQueries = metadata.imageSearchQueries ?? []
+            sources = (metadata.groundingChunks ?? []).map { chunk in
+                Source(uri: chunk.web?.uri ?? chunk.image?.sourceUri, title: chunk.web?.title ?? chunk.image?.title)
+            }
+            searchEntryPoint = metadata.searchEntryPoint?.renderedContent
+        }
+    }
+
+    public struct Usage: Sendable, Codable {
+        public var promptTokens: Int
+        public var promptImageTokens: Int
+        public var outputImageTokens: Int
+        public var outputTextTokens: Int
+        public var thoughtsTokens: Int
+        public var totalTokens: Int
+
+        init(_ usage: UsageMetadata) {
+            promptTokens = usage.promptTokenCount ?? 0
+            promptImageTokens = usage.promptTokensDetails?.first { $0.modality == .image }?.tokenCount ?? 0
+            outputImageTokens = usage.outputImageTokens
+            outputTextTokens = max((usage.candidatesTokenCount ?? 0) - usage.outputImageTokens, 0)
+            thoughtsTokens = usage.thoughtsTokenCount ?? 0
+            totalTokens = usage.totalTokenCount ?? 0
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import GeminiEmulator
+import GeminiKit
+import OnbrandInputs
+import OnbrandPipeline
+import OnbrandTestSupport
+import Testing
+
+/// End to end: the run against the emulator on loopback.
+@Suite(.serialized) struct RunnerTests {
+    static let brand = TestFiles.packageRoot.appendingPathComponent("brands/northwind").path
+
+    static func options(out: URL, limit: Int = 3) -> RunOptions {
+        var options = RunOptions(brandPath: brand)
+        options.outputDirectory = out.path
+        options.limit = limit
+        options.backend = .emulator
+        options.retry = RetryPolicy(maximumAttempts: 4, baseDelay: .milliseconds(5), maximumDelay: .milliseconds(20))
+        return options
+    }
+
+    @Test func proofModeWritesEveryOutputAndRerunsSkipThem() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            let first = try await Runner(options: Self.options(out: directory)).run()
+            #expect(first.backend == "emulator")
+            #expect(first.units == 3 * 2 * 3 && first.succeeded == first.units && first.failed == 0)
+            let folder = directory.appendingPathComponent("northwind/catalog-packshot")
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            #expect(files.filter { $0.hasSuffix(".png") }.count == 9)
+            #expect(files.filter { $0.hasSuffix(".alt.txt") }.count == 9)
+            let sidecarName = try #require(files.first { $0.hasSuffix(".de-DE.json") })
+            let sidecar = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(sidecarName))) as? [String: Any])
+            #expect(sidecar["backend"] as? String == "emulator" && sidecar["locale"] as? String == "de-DE")
+            #expect((sidecar["image"] as? [String: Any])?["ratioMatches"] as? Bool == true)
+            let alt = try String(contentsOf: folder.appendingPathComponent(sidecarName.replacingOccurrences(of: ".json", with: ".alt.txt")), encoding: .utf8)
+            #expect(alt.hasSuffix("\n") && alt.dropLast().contains("\n") == false && !alt.isEmpty, "one line of UTF-8")
+            let manifest = try String(contentsOf: directory.appendingPathComponent("northwind/manifest.jsonl"), encoding: .utf8)
+            #expect(manifest.split(separator: "\n").count == 18 && manifest.contains("\"backend\":\"emulator\""))
+
+            let second = try await Runner(options: Self.options(out: directory)).run()
+            #expect(second.skipped == 18 && second.succeeded == 0, "nothing unchanged is sent again")
+        }
+    }
+
+    @Test func aCatalogRefreshRegeneratesOnlyWhatChanged() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            let original = try String(contentsOfFile: Self.brand + "/catalog.xml", encoding: .utf8)
+            let catalog = directory.appendingPathComponent("catalog.xml")
+            try original.write(to: catalog, atomically: true, encoding: .utf8)
+            var options = Self.options(out: directory, limit: 5)
+            options.catalog = catalog.path
+            _ = try await Runner(options: options).run()
+            // Change three products' titles.
+            var changed = original
+            for id in ["NW-TJ-FO-S", "NW-TJ-FO-M", "NW-TJ-EM-S"] {
+                changed = changed.replacingOccurrences(of: "<g:id>\(id)</g:id>", with: "<g:id>\(id)</g:id><g:pattern>Herringbone</g:pattern>")
+            }
+            try changed.write(to: catalog, atomically: true, encoding: .utf8)
+            let refresh = try await Runner(options: options).run()
+            #expect(refresh.succeeded == 3 * 2 * 3, "exactly 3 products × 2 templates × 3 locales")
+            #expect(refresh.skipped == 2 * 2 * 3)
+        }
+    }
+
+    @Test func faultsEndAsSuccessOrAClassifiedFailureAndNothingSucceededTwice() async throws {
+        let emulator = try await EmulatorServer.start(
+            configuration: .init(faults: FaultPlan(rate: 0.2, kinds: [.rateLimited, .internalError, .unavailable, .textOnly, .imageSafety, .wrappedError])))
+        defer { Task { await emulator.stop() } }
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            var options = Self.options(out: directory, limit: 6)
+            options.backend = .gemini
+            options.baseURL = emulator.baseURL
+            options.apiKey = "SECRET-KEY-never-in-files"
+            options.retry = RetryPolicy(maximumAttempts: 3, baseDelay: .milliseconds(5), maximumDelay: .milliseconds(10))
+            let summary = try await Runner(options: options).run()
+            #expect(summary.succeeded + summary.failed == summary.units)
+            #expect(Set(summary.failures.keys).isSubset(of: ["quota", "capacity", "no image", "blocked by safety"]), "\(summary.failures)")
+            let successes = await emulator.log.successfulGenerations
+            let digests = Dictionary(grouping: successes, by: \.bodyDigest).filter { entries in
+                // A text-only answer is a 200 but not a success; count only bodies that produced images.
+                entries.value.count > 1 && entries.value.allSatisfy { $0.fault == nil }
+            }
+            #expect(digests.isEmpty, "no unit that succeeded was sent again")
+            // The key never reaches a file.
+            let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
+            while let url = enumerator?.nextObject() as? URL {
+                guard let data = try? Data(contentsOf: url) else { continue }
+                #expect(data.range(of: Data("SECRET-KEY".utf8)) == nil, "\(url.lastPathComponent)")
+            }
+        }
+    }
+
+    @Test func maximumCostStopsStartingUnits() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            var options = Self.options(out: directory, limit: 5)
+            options.concurrency = 1
+            options.maximumCost = 0.35
+            let summary = try await Runner(options: options).run()
+            #expect(summary.notStarted > 0 && summary.stoppedByBudget)
+            #expect(summary.costUSD <= 0.35)
+            #expect(summary.succeeded >= 2)
+        }
+    }
+
+    @Test func unsafeProductIDsGetSafeStableNames() {
+        #expect(OutputWriter.safeStem(for: "NW-0001") == "NW-0001")
+        let traversal = OutputWriter.safeStem(for: "../../etc/passwd")
+        #expect(!traversal.contains("/") && !traversal.hasPrefix(".") && traversal.hasPrefix("etc_passwd-"))
+        #expect(OutputWriter.safeStem(for: "../../etc/passwd") == traversal, "stable")
+        #expect(OutputWriter.safeStem(for: "a/b") != OutputWriter.safeStem(for: "a_b"), "unique")
+        #expect(OutputWriter.safeStem(for: "CON").hasPrefix("CON-"))
+        #expect(OutputWriter.safeStem(for: "x\u{0}y").hasPrefix("x_y-"))
+        #expect(OutputWriter.safeStem(for: String(repeating: "a", count: 300)).count <= 90)
+    }
+}
+
+extension TestFiles {
+    /// `withTemporaryDirectory` for async bodies.
+    static func withTemporaryDirectoryAsync<T>(_ body: (URL) async throws -> T) async throws -> T {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try await body(url)
+    }
+}

@@ -68,7 +68,8 @@ public enum EmulatorServer {
         router.on("**", method: .post, use: handler)
         router.on("**", method: .get, use: handler)
         var logger = Logger(label: "onbrand.emulator")
-        logger.logLevel = .warning
+        // Stopping an in-process server cancels its channels, which Hummingbird reports at `error`.
+        logger.logLevel = .critical
         return Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "onbrand-emulator"),
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) }, logger: logger)

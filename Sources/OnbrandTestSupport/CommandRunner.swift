@@ -23,6 +23,23 @@ public enum CommandRunner {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no \(name) executable near the test bundle"])
     }
 
+    /// Runs any program, standard output and error together, for tests that use other tools.
+    public static func runTool(_ executable: String, _ arguments: [String], in directory: URL = TestFiles.packageRoot) throws -> (
+        status: Int32, output: String
+    ) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// Runs `onbrand` with `arguments` in `directory` (the package root by default).
     public static func run(_ arguments: [String], in directory: URL = TestFiles.packageRoot, environment: [String: String]? = nil) throws -> Output {
         let process = Process()

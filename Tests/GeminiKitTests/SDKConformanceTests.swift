@@ -66,20 +66,6 @@ import Testing
         print("CONFORMANCE OK")
         """#
 
-    static func run(_ executable: String, _ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     @Test func googleGenAISDKParsesEveryAnswer() async throws {
         guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile(atPath:))
             ?? (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map({ "\($0)/python3" })
@@ -91,13 +77,13 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-sdk-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let venv = try Self.run(python, ["-m", "venv", "venv"], in: directory)
+        let venv = try CommandRunner.runTool(python, ["-m", "venv", "venv"], in: directory)
         guard venv.status == 0 else {
             print("skipping: python3 -m venv failed: \(venv.output.prefix(200))")
             return
         }
         let pip = directory.appendingPathComponent("venv/bin/pip").path
-        let install = try Self.run(pip, ["install", "--quiet", "--disable-pip-version-check", "google-genai"], in: directory)
+        let install = try CommandRunner.runTool(pip, ["install", "--quiet", "--disable-pip-version-check", "google-genai"], in: directory)
         guard install.status == 0 else {
             print("skipping: pip could not install google-genai (registry unavailable?): \(install.output.suffix(300))")
             return
@@ -111,7 +97,7 @@ import Testing
             }
         }
         try Self.script.write(to: directory.appendingPathComponent("conformance.py"), atomically: true, encoding: .utf8)
-        let result = try Self.run(
+        let result = try CommandRunner.runTool(
             directory.appendingPathComponent("venv/bin/python").path, ["conformance.py", emulator.baseURL, limited.baseURL], in: directory)
         #expect(result.status == 0 && result.output.contains("CONFORMANCE OK"), "\(result.output)")
         let requests = await emulator.log.entries

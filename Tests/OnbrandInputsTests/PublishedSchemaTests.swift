@@ -14,34 +14,20 @@ import Testing
         return nil
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = TestFiles.packageRoot
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     @Test func xmlExamplesValidateAgainstTheXSDs() throws {
         guard let xmllint = Self.which("xmllint") else {
             print("skipping: xmllint is not installed (apt-get install libxml2-utils)")
             return
         }
-        let brands = try Self.run(xmllint, ["--noout", "--schema", "brands/schema/brand.xsd", "brands/northwind/brand.xml", "brands/lumen-men/brand.xml"])
+        let brands = try CommandRunner.runTool(xmllint, ["--noout", "--schema", "brands/schema/brand.xsd", "brands/northwind/brand.xml", "brands/lumen-men/brand.xml"])
         #expect(brands.status == 0, "\(brands.output)")
-        let templates = try Self.run(
+        let templates = try CommandRunner.runTool(
             xmllint, ["--noout", "--schema", "templates/schema/template.xsd", "templates/catalog-packshot.xml", "templates/lifestyle-trends.xml", "templates/wide-banner.xml"])
         #expect(templates.status == 0, "\(templates.output)")
     }
 
     @Test func jsonExamplesValidateAgainstTheJSONSchemas() throws {
-        guard let python = Self.which("python3"), try Self.run(python, ["-c", "import jsonschema"]).status == 0 else {
+        guard let python = Self.which("python3"), try CommandRunner.runTool(python, ["-c", "import jsonschema"]).status == 0 else {
             print("skipping: python3 with jsonschema is not installed (pip install jsonschema)")
             return
         }
@@ -57,7 +43,7 @@ import Testing
                     check('brands/schema/product.schema.json', product)
             print('ok')
             """
-        let result = try Self.run(python, ["-c", script])
+        let result = try CommandRunner.runTool(python, ["-c", script])
         #expect(result.status == 0 && result.output.contains("ok"), "\(result.output)")
     }
 }

@@ -49,7 +49,8 @@ import Testing
 
     @Test func templatesAreCheckedAgainstTheModelProfile() throws {
         let (brand, products) = try Self.northwind()
-        var banner = try Self.template("wide-banner.xml")  // 8:1 on Nano Banana Pro, which takes 10 ratios
+        var banner = try Self.template("wide-banner.xml")  // 8:1, which Nano Banana Pro does not take
+        banner.model = "gemini-3-pro-image-preview"
         let plan = Planner(brand: brand).plan(banner, product: products[0], locale: "en-US")
         #expect(plan.request == nil)
         #expect(plan.failure?.contains("gemini-3-pro-image-preview does not take aspect ratio 8:1") == true, "\(plan.failure ?? "")")

@@ -163,7 +163,7 @@ public final class Runner: Sendable {
         // Pass 1: what the run will do, before anything is sent.
         var toSend = 0
         var estimated = 0.0
-        try forEachUnit(inputs) { unit, template, product in
+        try await forEachUnit(inputs) { unit, template, product in
             summary.units += 1
             let plan = planner.plan(template, product: product, locale: unit.locale)
             guard let request = plan.request else { return }
@@ -196,7 +196,7 @@ public final class Runner: Sendable {
         let brand = inputs.brand
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
-            try await forEachUnitAsync(inputs) { unit, template, product in
+            try await forEachUnit(inputs) { unit, template, product in
                 let plan = planner.plan(template, product: product, locale: unit.locale)
                 let key = Self.key(unit)
                 guard let request = plan.request else {
@@ -292,27 +292,7 @@ public final class Runner: Sendable {
     }
 
     /// Calls `body` for every unit in catalog order, applying `--only` and `--limit` (products).
-    private func forEachUnit(_ inputs: Inputs, _ body: (WorkUnit, PromptTemplate, Product) throws -> Void) throws {
-        let reader: CatalogReader
-        do { reader = try CatalogReader(contentsOf: inputs.catalogPath) } catch { throw RunError(diagnostics: error.diagnostics) }
-        var products = 0
-        do {
-            while let product = try reader.next() {
-                if let only = options.only, !only.contains(product.id) { continue }
-                if let limit = options.limit, products >= limit { break }
-                products += 1
-                for template in inputs.templates {
-                    for locale in inputs.locales {
-                        try body(WorkUnit(productID: product.id, templateID: template.id, locale: locale), template, product)
-                    }
-                }
-            }
-        } catch let error as DiagnosticError {
-            throw RunError(diagnostics: error.diagnostics)
-        }
-    }
-
-    private func forEachUnitAsync(_ inputs: Inputs, _ body: (WorkUnit, PromptTemplate, Product) async throws -> Void) async throws {
+    private func forEachUnit(_ inputs: Inputs, _ body: (WorkUnit, PromptTemplate, Product) async throws -> Void) async throws {
         let reader: CatalogReader
         do { reader = try CatalogReader(contentsOf: inputs.catalogPath) } catch { throw RunError(diagnostics: error.diagnostics) }
         var products = 0

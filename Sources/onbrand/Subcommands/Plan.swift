@@ -15,29 +15,13 @@ struct Plan: ParsableCommand {
             """
     )
 
-    @Argument(help: "A brand directory or brand file.")
-    var brand: String
-
-    @Option(help: "The catalog (default: the brand's).")
-    var catalog: String?
-
-    @Option(name: .customLong("template"), help: "A template; repeat for more (default: the brand's).")
-    var templates: [String] = []
-
-    @Option(name: .customLong("locale"), help: "A locale; repeat for more (default: all the brand's locales).")
-    var locales: [String] = []
-
-    @Option(help: "Output directory.")
-    var out: String = "out"
+    @OptionGroup var inputs: BrandInputOptions
 
     @Option(help: "Input token budget per request, instead of the model's input limit.")
     var budget: Int?
 
     @Option(help: "A SentencePiece .model file for exact token counts (default: Onbrand's estimate).")
     var tokenizer: String?
-
-    @Option(help: "A JSON file of model profiles that add to or override the built-in ones.")
-    var models: String?
 
     @Flag(help: "Print the summary as JSON.")
     var json = false
@@ -48,14 +32,8 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         let printer = DiagnosticPrinter()
-        let inputs = try LoadedInputs.load(brand: brand, catalog: catalog, templates: templates, printer: printer)
-        var catalogModels = ModelCatalog()
-        if let models {
-            do { try catalogModels.apply(overridesAt: models) } catch {
-                Output.note(error.description)
-                throw ExitCode(2)
-            }
-        }
+        let loaded = try LoadedInputs.load(brand: inputs.brand, catalog: inputs.catalog, templates: inputs.templates, printer: printer)
+        let catalogModels = try inputs.modelCatalog()
         var counter = TokenCounter.estimate
         if let tokenizer {
             do { counter = .exact(try SentencePieceTokenizer(contentsOf: tokenizer)) } catch {
@@ -63,17 +41,17 @@ struct Plan: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        let unitLocales = locales.isEmpty ? inputs.brand.localeCodes : locales
-        for locale in unitLocales where inputs.brand.locale(locale) == nil && !inputs.brand.localeCodes.contains(locale) {
-            Output.note("warning: brand \(inputs.brand.id) has no rules for locale \(locale); the brand's defaults apply")
+        let unitLocales = inputs.locales.isEmpty ? loaded.brand.localeCodes : inputs.locales
+        for locale in unitLocales where loaded.brand.locale(locale) == nil && !loaded.brand.localeCodes.contains(locale) {
+            Output.note("warning: brand \(loaded.brand.id) has no rules for locale \(locale); the brand's defaults apply")
         }
-        let planner = Planner(brand: inputs.brand, models: catalogModels, options: .init(budget: budget, counter: counter))
-        let directory = URL(fileURLWithPath: out).appendingPathComponent(inputs.brand.id).appendingPathComponent("plan")
+        let planner = Planner(brand: loaded.brand, models: catalogModels, options: .init(budget: budget, counter: counter))
+        let directory = URL(fileURLWithPath: inputs.out).appendingPathComponent(loaded.brand.id).appendingPathComponent("plan")
         let writer = try PlanWriter(directory: directory)
-        let reader = try inputs.openCatalog(printer: printer)
+        let reader = try loaded.openCatalog(printer: printer)
         do {
             while let product = try reader.next() {
-                for template in inputs.templates {
+                for template in loaded.templates {
                     for locale in unitLocales {
                         try writer.write(planner.plan(template, product: product, locale: locale))
                     }

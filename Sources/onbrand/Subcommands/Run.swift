@@ -18,20 +18,7 @@ struct Run: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "A brand directory or brand file.")
-    var brand: String
-
-    @Option(help: "The catalog (default: the brand's).")
-    var catalog: String?
-
-    @Option(name: .customLong("template"), help: "A template; repeat for more (default: the brand's).")
-    var templates: [String] = []
-
-    @Option(name: .customLong("locale"), help: "A locale; repeat for more (default: all the brand's).")
-    var locales: [String] = []
-
-    @Option(help: "Output directory.")
-    var out: String = "out"
+    @OptionGroup var inputs: BrandInputOptions
 
     @Option(help: "Calls in flight at most.")
     var concurrency: Int = 8
@@ -60,9 +47,6 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("base-url"), help: "The API's base URL (a gateway, or an emulator already running).")
     var baseURL: String?
 
-    @Option(help: "A JSON file of model profiles that add to or override the built-in ones.")
-    var models: String?
-
     @Flag(help: "Print one JSON summary on standard output.")
     var json = false
 
@@ -74,11 +58,11 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var options = RunOptions(brandPath: brand)
-        options.catalog = catalog
-        options.templates = templates
-        options.locales = locales
-        options.outputDirectory = out
+        var options = RunOptions(brandPath: inputs.brand)
+        options.catalog = inputs.catalog
+        options.templates = inputs.templates
+        options.locales = inputs.locales
+        options.outputDirectory = inputs.out
         options.concurrency = concurrency
         options.requestsPerMinute = rpm
         options.maximumCost = maxCost
@@ -88,12 +72,7 @@ struct Run: AsyncParsableCommand {
         options.isDryRun = isDryRun
         options.backend = backend ?? .auto
         options.baseURL = baseURL
-        if let models {
-            do { try options.models.apply(overridesAt: models) } catch {
-                Output.note(error.description)
-                throw ExitCode(2)
-            }
-        }
+        options.models = try inputs.modelCatalog()
         let display = ProgressDisplay()
         let runner = Runner(options: options, progress: { display.update($0) }, notice: { Output.note($0) })
         let summary: RunSummary

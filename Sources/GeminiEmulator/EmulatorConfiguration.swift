@@ -63,6 +63,10 @@ public enum Fault: String, Sendable, Hashable, CaseIterable, Codable {
     case promptBlocked = "prompt-blocked"
     /// An error body wrapped in a one-element array, as streams and the OpenAI surface send.
     case wrappedError = "wrapped-error"
+    /// No answer for ten minutes: the client's deadline must fire.
+    case timeout
+    /// A 200 whose JSON body stops halfway, as a broken proxy sends.
+    case truncatedBody = "truncated"
 }
 
 /// Which faults happen: a share of calls drawn at random (repeatably), or a fixed script.

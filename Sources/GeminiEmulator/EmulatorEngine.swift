@@ -114,10 +114,20 @@ public final class EmulatorEngine: Sendable {
             return configuration.faults.kinds[Int(random.next() % UInt64(configuration.faults.kinds.count))]
         }()
         if let delay = latency(&random) { try? await Task.sleep(for: .milliseconds(delay)) }
+        if fault == .timeout {
+            try? await Task.sleep(for: .seconds(600))
+            return error(504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete.")
+        }
         if let fault, let response = faultResponse(fault, profile: profile, inputTokens: inputTokens) {
             return response
         }
         let response = success(request, profile: profile, inputTokens: inputTokens, textOnly: fault == .textOnly, digest: digest)
+        if fault == .truncatedBody {
+            var cut = json(200, response)
+            cut.body = cut.body.prefix(cut.body.count / 2)
+            cut.fault = .truncatedBody
+            return cut
+        }
         guard streaming else { return json(200, response) }
         // Two chunks: the text first, then the image whole with the finish reason and usage.
         var first = response
@@ -237,7 +247,7 @@ public final class EmulatorEngine: Sendable {
                     promptFeedback: PromptFeedback(
                         blockReason: .safety,
                         safetyRatings: [SafetyRating(category: "HARM_CATEGORY_DANGEROUS_CONTENT", probability: "MEDIUM")])))
-        case .textOnly:
+        case .textOnly, .timeout, .truncatedBody:
             return nil
         }
         response.fault = fault

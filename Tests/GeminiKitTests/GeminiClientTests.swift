@@ -42,6 +42,17 @@ import Testing
         #expect(ContinuousClock.now - started >= .seconds(2), "the 429's RetryInfo (2 s) is honoured")
     }
 
+    @Test func timeoutsAndTruncatedAnswersAreRetried() async throws {
+        let emulator = try await EmulatorServer.start(configuration: .init(faults: FaultPlan(argument: "script:timeout,truncated,ok")!))
+        defer { Task { await emulator.stop() } }
+        let client = GeminiClient(
+            configuration: .init(apiKey: "k", baseURL: emulator.baseURL, timeout: .milliseconds(500), retry: Self.fastRetries))
+        let response = try await client.generateContent(model: "gemini-3.1-flash-image-preview", request: Self.request())
+        #expect(ImageResult(response).outcome == .success)
+        let faults = await emulator.log.entries.map(\.fault)
+        #expect(faults == [.truncatedBody, nil], "the timed-out call is never logged: the client gave up first")
+    }
+
     @Test func neverRetriesAWrongRequestAndNamesTheProblem() async throws {
         let calls = Counter()
         let transport = ClosureTransport { request in

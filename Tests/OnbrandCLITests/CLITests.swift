@@ -133,6 +133,46 @@ import Testing
         #expect(result.standardError.contains("GEMINI_API_KEY"))
     }
 
+    @Test func ctrlCFinishesWhatIsInFlightAndWritesTheManifest() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-int-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let emulator = Process()
+        emulator.executableURL = try CommandRunner.executable()
+        emulator.arguments = ["emulator", "--port", "0", "--latency", "200"]
+        let announcements = Pipe()
+        emulator.standardError = announcements
+        try emulator.run()
+        defer { emulator.terminate() }
+        var banner = Data()
+        while !String(decoding: banner, as: UTF8.self).contains("\n") {
+            let chunk = announcements.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            banner += chunk
+        }
+        let url = try #require(String(decoding: banner, as: UTF8.self).split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        var environment = ProcessInfo.processInfo.environment
+        environment["GEMINI_API_KEY"] = "test-key"
+        let run = Process()
+        run.executableURL = try CommandRunner.executable()
+        run.arguments = ["run", Self.brand, "--out", directory.path, "--limit", "6", "--backend", "gemini", "--base-url", url, "--concurrency", "2"]
+        run.environment = environment
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        let folder = directory.appendingPathComponent("northwind/catalog-packshot")
+        for _ in 0..<200 {
+            if ((try? FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".png") }.count) ?? 0) >= 2 { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        run.interrupt()
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 130)
+        let manifest = try String(contentsOf: directory.appendingPathComponent("northwind/manifest.jsonl"), encoding: .utf8)
+        #expect(manifest.split(separator: "\n").count == 36, "every unit has a line, interrupted ones included")
+        #expect(manifest.contains("\"failureKind\":\"interrupted\""))
+        #expect(!manifest.contains("\"state\":\"running\""))
+    }
+
     @Test func killedMidRunResumesWithoutLosingOrRepeatingWork() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-kill-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

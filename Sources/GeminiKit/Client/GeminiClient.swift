@@ -61,8 +61,9 @@ public struct GeminiClient: Sendable {
         do { body = try WireCoding.encoder().encode(request) } catch {
             throw GeminiError(code: .invalidRequest, status: nil, message: "the request could not be encoded: \(error)", model: model)
         }
-        let data = try await call(model: model, method: "POST", path: "models/\(Self.modelPath(model)):generateContent", body: body)
-        return try decode(GenerateContentResponse.self, data, model: model)
+        return try await call(model: model, method: "POST", path: "models/\(Self.modelPath(model)):generateContent", body: body) {
+            try WireCoding.decoder().decode(GenerateContentResponse.self, from: $0)
+        }
     }
 
     /// Counts the whole request (system instruction and tools included), in the
@@ -113,6 +114,13 @@ public struct GeminiClient: Sendable {
     // MARK: - Retrying
 
     private func call(model: String, method: String, path: String, body: Data?) async throws(GeminiError) -> Data {
+        try await call(model: model, method: method, path: path, body: body) { $0 }
+    }
+
+    /// Sends with retries; `parse` runs inside the loop, so an answer cut short is retried too.
+    private func call<T>(
+        model: String, method: String, path: String, body: Data?, parse: (Data) throws -> T
+    ) async throws(GeminiError) -> T {
         let url = "\(configuration.baseURL.trimmingSuffix("/"))/\(configuration.apiVersion)/\(path)"
         var headers = [(name: "x-goog-api-key", value: configuration.apiKey)]
         if body != nil { headers.append((name: "Content-Type", value: "application/json")) }
@@ -129,9 +137,15 @@ public struct GeminiClient: Sendable {
                 } else {
                     response = try await transport.send(request, timeout: configuration.timeout, maximumResponseSize: configuration.maximumResponseSize)
                 }
-                if response.status == 200 { return response.body }
+                if response.status == 200 {
+                    do { return try parse(response.body) } catch {
+                        throw GeminiError(code: .malformedResponse, status: 200, message: "\(error)", model: model, attempts: attempt)
+                    }
+                }
                 failure = GeminiError.from(
                     status: response.status, body: response.body, model: model, attempts: attempt, retryAfterHeader: response.header("Retry-After"))
+            } catch let error as GeminiError {
+                failure = error
             } catch let error as TransportError {
                 switch error {
                 case .timedOut: failure = GeminiError(code: .timedOut, status: nil, message: "timed out", model: model, attempts: attempt)
@@ -161,9 +175,10 @@ public struct GeminiClient: Sendable {
     private func shouldRetry(_ failure: GeminiError) -> Bool {
         switch failure.code {
         case .quotaExhausted(_, _, let isDaily): !isDaily
-        case .capacity, .timedOut, .transport: true
+        // A 200 whose body does not parse was cut short on the way: the next attempt may arrive whole.
+        case .capacity, .timedOut, .transport, .malformedResponse: true
         case .http: failure.status.map { configuration.retry.retryableStatuses.contains($0) } ?? false
-        case .badAPIKey, .modelNotFound, .requestTooLarge, .invalidRequest, .responseTooLarge, .malformedResponse: false
+        case .badAPIKey, .modelNotFound, .requestTooLarge, .invalidRequest, .responseTooLarge: false
         }
     }
 

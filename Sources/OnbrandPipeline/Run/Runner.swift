@@ -73,6 +73,8 @@ public struct RunSummary: Sendable, Codable {
     /// Failure kinds and how many units each stopped.
     public var failures: [String: Int] = [:]
     public var stoppedByBudget = false
+    /// The run was asked to stop (Ctrl-C): calls in flight finished, no new ones started.
+    public var interrupted = false
 }
 
 /// Problems that stop a run before it starts.
@@ -87,6 +89,11 @@ public final class Runner: Sendable {
     public let options: RunOptions
     private let progress: @Sendable (RunProgress) -> Void
     private let notice: @Sendable (String) -> Void
+    private let stopFlag = StopFlag()
+
+    /// Asks the run to stop: no new unit starts, calls in flight finish and are recorded, and the
+    /// manifest and summary are written. A rerun carries on from there.
+    public func requestStop() { stopFlag.set() }
 
     /// - Parameters:
     ///   - progress: Called after every unit (and at start).
@@ -211,6 +218,12 @@ public final class Runner: Sendable {
                     try manifest.append(unit: unit, state: "skipped", reason: "unchanged", kind: nil, outputs: [], cost: 0, fingerprint: fingerprint)
                     return
                 }
+                if stopFlag.isSet {
+                    try manifest.append(
+                        unit: unit, state: "not-started", reason: "the run was interrupted", kind: "interrupted", outputs: [], cost: 0,
+                        fingerprint: fingerprint)
+                    return
+                }
                 if let cap = options.maximumCost, await ledger.spent + plan.report.costUSD > cap {
                     await ledger.notStarted()
                     try manifest.append(
@@ -249,6 +262,7 @@ public final class Runner: Sendable {
         summary.failed = final.failed
         summary.notStarted = await ledger.notStartedCount
         summary.stoppedByBudget = summary.notStarted > 0
+        summary.interrupted = stopFlag.isSet
         summary.costUSD = final.costUSD
         summary.failures = await ledger.failureKinds
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -402,6 +416,24 @@ public final class Runner: Sendable {
         case .timedOut, .transport, .responseTooLarge: "network"
         case .http: error.status.map { $0 >= 500 ? "capacity" : "invalid request" } ?? "network"
         }
+    }
+}
+
+/// A flag set from a signal handler and read by the run.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }
 

@@ -75,6 +75,13 @@ struct Run: AsyncParsableCommand {
         options.models = try inputs.modelCatalog()
         let display = ProgressDisplay()
         let runner = Runner(options: options, progress: { display.update($0) }, notice: { Output.note($0) })
+        // First Ctrl-C: finish what is in flight, record it, stop. Second: stop now (the journal
+        // keeps everything finished; the rerun resumes).
+        let interrupts = InterruptHandler {
+            Output.note("\nstopping: waiting for calls in flight to finish (Ctrl-C again to stop at once)")
+            runner.requestStop()
+        }
+        defer { interrupts.cancel() }
         let summary: RunSummary
         do {
             summary = try await runner.run()
@@ -90,6 +97,7 @@ struct Run: AsyncParsableCommand {
         } else {
             Output.result(Self.render(summary))
         }
+        if summary.interrupted { throw ExitCode(130) }
         if summary.failed > 0 { throw ExitCode.failure }
     }
 
@@ -107,6 +115,7 @@ struct Run: AsyncParsableCommand {
                 + (summary.notStarted > 0 ? ", \(summary.notStarted) not started (--max-cost)" : "")
                 + " of \(summary.units) units in \(String(format: "%.1f", summary.seconds)) s; cost \(money(summary.costUSD))\(mode)")
         for (kind, count) in summary.failures.sorted(by: { $0.value > $1.value }) { lines.append("  failed ×\(count): \(kind)") }
+        if summary.interrupted { lines.append("interrupted: run the same command again to carry on") }
         lines.append("images: \(Output.shortPath(summary.outputDirectory))/")
         if let manifest = summary.manifest { lines.append("manifest: \(Output.shortPath(manifest))") }
         return lines.joined(separator: "\n")
@@ -151,5 +160,26 @@ final class ProgressDisplay: @unchecked Sendable {
     static func duration(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
         return total >= 3600 ? "\(total / 3600)h\(total % 3600 / 60)m" : total >= 60 ? "\(total / 60)m\(total % 60)s" : "\(total)s"
+    }
+}
+
+/// Handles SIGINT: the first calls `onFirst`, the second ends the process.
+final class InterruptHandler: @unchecked Sendable {
+    private let source: any DispatchSourceSignal
+    private var count = 0
+
+    init(onFirst: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in
+            self.count += 1
+            if self.count == 1 { onFirst() } else { exit(130) }
+        }
+        source.resume()
+    }
+
+    func cancel() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
     }
 }

@@ -110,6 +110,27 @@ import Testing
 @Suite(.serialized) struct RunCommandTests {
     static let brand = TestFiles.packageRoot.appendingPathComponent("brands/northwind").path
 
+    /// `onbrand emulator` in its own process, and the URL it announced.
+    static func startEmulator(latency: Int) throws -> (Process, String) {
+        let emulator = Process()
+        emulator.executableURL = try CommandRunner.executable()
+        emulator.arguments = ["emulator", "--port", "0", "--latency", String(latency)]
+        let announcements = Pipe()
+        emulator.standardError = announcements
+        try emulator.run()
+        var banner = Data()
+        while !String(decoding: banner, as: UTF8.self).contains("\n") {
+            let chunk = announcements.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            banner += chunk
+        }
+        guard let url = String(decoding: banner, as: UTF8.self).split(separator: " ").first(where: { $0.hasPrefix("http://") }) else {
+            emulator.terminate()
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the emulator did not announce its URL"])
+        }
+        return (emulator, String(url))
+    }
+
     /// The README's main command, minus the build: proof mode, with no key in the environment.
     @Test func proofModeRunsWithoutAKeyAndSaysSo() throws {
         try TestFiles.withTemporaryDirectory { directory in
@@ -136,20 +157,8 @@ import Testing
     @Test func ctrlCFinishesWhatIsInFlightAndWritesTheManifest() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-int-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let emulator = Process()
-        emulator.executableURL = try CommandRunner.executable()
-        emulator.arguments = ["emulator", "--port", "0", "--latency", "200"]
-        let announcements = Pipe()
-        emulator.standardError = announcements
-        try emulator.run()
+        let (emulator, url) = try Self.startEmulator(latency: 200)
         defer { emulator.terminate() }
-        var banner = Data()
-        while !String(decoding: banner, as: UTF8.self).contains("\n") {
-            let chunk = announcements.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            banner += chunk
-        }
-        let url = try #require(String(decoding: banner, as: UTF8.self).split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
         var environment = ProcessInfo.processInfo.environment
         environment["GEMINI_API_KEY"] = "test-key"
         let run = Process()
@@ -177,21 +186,8 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-kill-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         // A slow emulator in its own process, so the run can be killed mid-flight.
-        let emulator = Process()
-        emulator.executableURL = try CommandRunner.executable()
-        emulator.arguments = ["emulator", "--port", "0", "--latency", "150"]
-        let announcements = Pipe()
-        emulator.standardError = announcements
-        try emulator.run()
+        let (emulator, url) = try Self.startEmulator(latency: 150)
         defer { emulator.terminate() }
-        var banner = Data()
-        while !String(decoding: banner, as: UTF8.self).contains("\n") {
-            let chunk = announcements.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            banner += chunk
-        }
-        let line = String(decoding: banner, as: UTF8.self)
-        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
         var environment = ProcessInfo.processInfo.environment
         environment["GEMINI_API_KEY"] = "test-key"
         let arguments = ["run", Self.brand, "--out", directory.path, "--limit", "4", "--backend", "gemini", "--base-url", url, "--concurrency", "2"]

@@ -122,3 +122,35 @@ import Testing
         #expect(try WireCoding.decoder().decode(GenerateContentRequest.self, from: Data(json.utf8)) == request)
     }
 }
+
+@Suite struct BatchAndFileDecodingTests {
+    @Test func finishedFileBatchOperation() throws {
+        guard let data = try WireDecodingTests.realResponse("batch-operation-succeeded-responses-file.json") else { return }
+        let operation = try WireCoding.decoder().decode(BatchOperation.self, from: data)
+        #expect(operation.isDone && operation.metadata?.state == .succeeded && operation.metadata?.state?.isTerminal == true)
+        #expect(operation.metadata?.batchStats?.requests == 2 && operation.metadata?.batchStats?.succeeded == 2)
+        #expect(operation.metadata?.batchStats?.failed == 0, "zero counts are omitted on the wire")
+        #expect(operation.response?.responsesFile == "files/batch-leg9wy9p5df66syjxke2eq4xfjqcwp47ejv3")
+        #expect(operation.metadata?.inputConfig?.fileName == "files/frh6ua11nk3o")
+    }
+
+    @Test func responsesFileLineAndStateSpellings() throws {
+        guard let data = try WireDecodingTests.realResponse("batch-responses-file-line.json") else { return }
+        let line = try WireCoding.decoder().decode(BatchResponseLine.self, from: data)
+        #expect(line.key == "request_1" && line.response?.candidates?.first?.finishReason == .stop)
+        #expect(BatchState(rawValue: "JOB_STATE_SUCCEEDED") == .succeeded, "the SDK's spelling is accepted")
+        #expect(BatchState(rawValue: "BATCH_STATE_NEW_2027") == .unknown("BATCH_STATE_NEW_2027"))
+    }
+
+    @Test func inlineBatchRequestEncodesNestedTwice() throws {
+        let batch = GenerateContentBatch(
+            displayName: "job1",
+            inputConfig: .init(requests: [.init(request: GenerateContentRequest(contents: [Content(parts: [Part(text: "a red apple")])]), key: "sku-1")]))
+        let json = String(decoding: try WireCoding.encoder().encode(["batch": batch]), as: UTF8.self)
+        #expect(json.contains(#""inputConfig":{"requests":{"requests":[{"metadata":{"key":"sku-1"},"request":"#))
+        let file = try WireCoding.decoder().decode(
+            FileResource.self,
+            from: Data(#"{"name": "files/t5snrshrqff1", "mimeType": "jsonl", "sizeBytes": "202", "state": "ACTIVE", "source": "UPLOADED"}"#.utf8))
+        #expect(file.size == 202 && file.state == .active)
+    }
+}

@@ -25,10 +25,15 @@ public final class EmulatorEngine: Sendable {
     }
 
     /// Answers one request. `path` is the URL path; `query` its parameters.
-    public func handle(method: String, path: String, query: [String: String], apiKey headerKey: String?, body: Data) async
-        -> EmulatorResponse
-    {
-        let response = await route(method: method, path: path, query: query, apiKey: headerKey ?? query["key"], body: body)
+    public func handle(
+        method: String, path: String, query: [String: String], apiKey headerKey: String?, authorization: String? = nil, body: Data
+    ) async -> EmulatorResponse {
+        let response: EmulatorResponse
+        if path.hasSuffix("/images/generations") {
+            response = openAIImages(authorization: authorization, body: body)
+        } else {
+            response = await route(method: method, path: path, query: query, apiKey: headerKey ?? query["key"], body: body)
+        }
         let model = path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) }
         await log.append(
             RequestLog.Entry(
@@ -309,6 +314,31 @@ public final class EmulatorEngine: Sendable {
             }
         }
         return nil
+    }
+
+    // MARK: - The OpenAI-compatible surface
+
+    /// `POST …/images/generations` with Bearer auth, as gateways serve it: a prompt in, one
+    /// base64 PNG out, errors in the Google envelope wrapped in an array (spec §7).
+    private func openAIImages(authorization: String?, body: Data) -> EmulatorResponse {
+        func wrapped(_ response: EmulatorResponse) -> EmulatorResponse {
+            var response = response
+            response.body = Data("[".utf8) + response.body + Data("]".utf8)
+            return response
+        }
+        guard let authorization, authorization.hasPrefix("Bearer "), authorization.count > 7 else {
+            return wrapped(error(401, "UNAUTHENTICATED", "Missing or invalid Authorization header; send Authorization: Bearer <key>."))
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let model = object["model"] as? String,
+            let prompt = object["prompt"] as? String
+        else {
+            return wrapped(error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. images/generations needs \"model\" and \"prompt\"."))
+        }
+        guard configuration.models.profile(model) != nil else {
+            return wrapped(error(404, "NOT_FOUND", "models/\(model) is not found."))
+        }
+        let png = PNGEncoder.bands(width: 1024, height: 1024, colors: Self.colors(in: prompt))
+        return json(200, ["created": 1_767_225_600, "data": [["b64_json": png.base64EncodedString()]]])
     }
 
     // MARK: - countTokens and models

@@ -59,7 +59,8 @@ public enum EmulatorServer {
             for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
             let answer = await engine.handle(
                 method: request.method.rawValue, path: request.uri.path, query: query,
-                apiKey: request.headers.first { $0.name.canonicalName == "x-goog-api-key" }?.value, body: Data(buffer.readableBytesView))
+                apiKey: request.headers.first { $0.name.canonicalName == "x-goog-api-key" }?.value,
+                authorization: request.headers.first { $0.name.canonicalName == "authorization" }?.value, body: Data(buffer.readableBytesView))
             var headers = HTTPFields()
             headers[.contentType] = answer.contentType
             return Response(

@@ -124,3 +124,45 @@ extension TestFiles {
         return try await body(url)
     }
 }
+
+@Suite struct OpenAIBackendTests {
+    @Test func gatewayModelsRunThroughTheOpenAISurface() async throws {
+        let emulator = try await EmulatorServer.start()
+        defer { Task { await emulator.stop() } }
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            let template = """
+                {"id": "gateway-packshot", "version": "1", "model": "flux-1.1-pro-ultra",
+                 "output": {"responseModalities": ["IMAGE"], "aspectRatio": "1:1", "imageSize": "1K"},
+                 "sections": [{"id": "facts", "priority": "required", "text": "{{product.title}}. Palette {{#brand.palette}}{{hex}} {{/brand.palette}}"}],
+                 "prompt": "A clean packshot of {{product.title}} on white.",
+                 "altText": {"mode": "fallback-only", "fallback": "{{product.title}} on a white background"}}
+                """
+            let path = try TestFiles.write(template, to: "gateway.json", in: directory)
+            var options = RunnerTests.options(out: directory, limit: 2)
+            options.templates = [path]
+            options.locales = ["en-US"]
+            options.backend = .openai
+            options.baseURL = emulator.baseURL + "/v1"
+            options.apiKey = "gateway-key"
+            let summary = try await Runner(options: options).run()
+            #expect(summary.succeeded == 2 && summary.failed == 0, "\(summary.failures)")
+            let folder = directory.appendingPathComponent("northwind/gateway-packshot")
+            let alt = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".alt.txt") }
+            #expect(alt.count == 2)
+            let text = try String(contentsOf: folder.appendingPathComponent(alt[0]), encoding: .utf8)
+            #expect(text.hasSuffix("on a white background\n"), "alt text from the template's fallback")
+            let paths = await emulator.log.entries.map(\.path)
+            #expect(paths.allSatisfy { $0 == "/v1/images/generations" })
+        }
+    }
+
+    @Test func gatewayErrorsAreReadFromTheWrappedEnvelope() async throws {
+        let emulator = try await EmulatorServer.start()
+        defer { Task { await emulator.stop() } }
+        let client = OpenAICompatibleClient(configuration: .init(apiKey: "", baseURL: emulator.baseURL + "/v1", retry: .none))
+        let error = try await #require(throws: GeminiError.self) {
+            try await client.generateContent(model: "flux-1.1-pro-ultra", request: GenerateContentRequest(contents: [Content(parts: [Part(text: "x")])]))
+        }
+        #expect(error.code == .badAPIKey && error.status == 401)
+    }
+}

@@ -121,7 +121,7 @@ public final class Runner: Sendable {
         var backend = options.backend == .auto ? (key == nil ? Backend.emulator : .gemini) : options.backend
         if options.backend == .auto, options.baseURL != nil, key != nil { backend = .gemini }
         var emulator: RunningEmulator?
-        let client: GeminiClient
+        let client: any ImageGenerating
         switch backend {
         case .gemini:
             guard let key else {
@@ -144,9 +144,17 @@ public final class Runner: Sendable {
             client = GeminiClient(
                 configuration: .init(apiKey: "emulator", baseURL: running.baseURL, timeout: options.timeout, retry: options.retry), limiter: limiter())
         case .openai:
-            throw RunError(diagnostics: [
-                .error("the OpenAI-compatible backend is not available yet", at: nil, hint: "use --backend gemini or emulator")
-            ])
+            let gatewayKey = options.apiKey ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? key
+            guard let gatewayKey else {
+                throw RunError(diagnostics: [
+                    .error("--backend openai needs an API key", at: nil, hint: "set OPENAI_API_KEY (or GEMINI_API_KEY) in the environment")
+                ])
+            }
+            notice("OpenAI-compatible backend: prompts only (no grounding, no imageConfig, no reference images); alt text from the template's fallback")
+            client = OpenAICompatibleClient(
+                configuration: .init(
+                    apiKey: gatewayKey, baseURL: options.baseURL ?? "\(GeminiClient.defaultBaseURL)/v1beta/openai", timeout: options.timeout,
+                    retry: options.retry), limiter: limiter())
         }
         defer { if let emulator { Task { await emulator.stop() } } }
         summary.backend = backend.rawValue
@@ -154,7 +162,7 @@ public final class Runner: Sendable {
         // The input limit comes from the API when it answers; the profile is the fallback.
         var models = options.models
         for modelID in Set(inputs.templates.map { $0.model ?? "gemini-3.1-flash-image-preview" }) {
-            if let limit = try? await client.model(modelID).inputTokenLimit, var profile = models.profile(modelID), profile.inputTokenLimit != limit {
+            if let limit = await client.inputTokenLimit(model: modelID), var profile = models.profile(modelID), profile.inputTokenLimit != limit {
                 profile.inputTokenLimit = limit
                 models = ModelCatalog(profiles: models.profiles.map { $0.id == profile.id ? profile : $0 })
             }
@@ -337,7 +345,7 @@ public final class Runner: Sendable {
 
     private func generate(
         unit: WorkUnit, template: PromptTemplate, product: Product, plan: UnitPlan, request: GenerateContentRequest, fingerprint: String,
-        client: GeminiClient, models: ModelCatalog, journal: Journal, root: URL, runID: String, brand: BrandGuide, backend: String
+        client: any ImageGenerating, models: ModelCatalog, journal: Journal, root: URL, runID: String, brand: BrandGuide, backend: String
     ) async -> UnitOutcome {
         let key = Self.key(unit)
         let startedAt = Date()

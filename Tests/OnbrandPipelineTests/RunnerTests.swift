@@ -37,6 +37,9 @@ import Testing
             #expect(alt.hasSuffix("\n") && alt.dropLast().contains("\n") == false && !alt.isEmpty, "one line of UTF-8")
             let manifest = try String(contentsOf: directory.appendingPathComponent("northwind/manifest.jsonl"), encoding: .utf8)
             #expect(manifest.split(separator: "\n").count == 18 && manifest.contains("\"backend\":\"emulator\""))
+            let written = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("northwind/summary.json"))) as? [String: Any])
+            #expect(written["succeeded"] as? Int == 18 && (written["estimatedInputTokens"] as? Int ?? 0) > 0)
 
             let second = try await Runner(options: Self.options(out: directory)).run()
             #expect(second.skipped == 18 && second.succeeded == 0, "nothing unchanged is sent again")

@@ -67,6 +67,8 @@ public struct RunSummary: Sendable, Codable {
     /// Units not started because the next would have crossed `--max-cost`.
     public var notStarted = 0
     public var estimatedCostUSD = 0.0
+    public var estimatedInputTokens = 0
+    public var estimatedOutputTokens = 0
     public var costUSD = 0.0
     public var seconds = 0.0
     public var imagesPerMinute = 0.0
@@ -178,6 +180,8 @@ public final class Runner: Sendable {
         // Pass 1: what the run will do, before anything is sent.
         var toSend = 0
         var estimated = 0.0
+        var estimatedInput = 0
+        var estimatedOutput = 0
         try await forEachUnit(inputs) { unit, template, product in
             summary.units += 1
             let plan = planner.plan(template, product: product, locale: unit.locale)
@@ -188,13 +192,18 @@ public final class Runner: Sendable {
             } else {
                 toSend += 1
                 estimated += plan.report.costUSD
+                estimatedInput += plan.report.inputTokens
+                estimatedOutput += plan.report.outputImageTokens + plan.report.outputTextTokens
             }
         }
         summary.planned = toSend
         summary.estimatedCostUSD = estimated
+        summary.estimatedInputTokens = estimatedInput
+        summary.estimatedOutputTokens = estimatedOutput
         notice(
-            "\(summary.units) units: \(toSend) to generate, \(summary.skipped) unchanged and skipped; estimated cost $"
-                + String(format: "%.2f", estimated) + (options.maximumCost.map { String(format: " (cap $%.2f)", $0) } ?? ""))
+            "\(summary.units) units: \(toSend) to generate, \(summary.skipped) unchanged and skipped; estimated \(estimatedInput) input and "
+                + "\(estimatedOutput) output tokens, $" + String(format: "%.2f", estimated)
+                + (options.maximumCost.map { String(format: " (cap $%.2f)", $0) } ?? ""))
 
         let manifest = ManifestWriter(url: root.appendingPathComponent("manifest.jsonl"), backend: backend.rawValue)
         let ledger = Ledger(total: summary.units, skipped: summary.skipped, clock: ContinuousClock())
@@ -276,6 +285,9 @@ public final class Runner: Sendable {
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         summary.imagesPerMinute = summary.seconds > 0 ? Double(summary.succeeded) / summary.seconds * 60 : 0
         summary.manifest = root.appendingPathComponent("manifest.jsonl").path
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try OutputWriter.write(try encoder.encode(summary), to: root.appendingPathComponent("summary.json"))
         return summary
     }
 

@@ -390,14 +390,27 @@ public final class Runner: Sendable {
         }
         guard let image = result.image else { return fail("no image", "no image bytes", cost: cost) }
 
-        let alt = result.altText ?? plan.altTextFallback ?? product.title ?? product.id
-        let altSource = result.altText != nil ? "model" : "fallback"
+        // The model's alt text, checked; when it fails and the template's fallback passes, the fallback.
+        let linter = AltTextLinter(brand: brand)
+        var alt = result.altText ?? plan.altTextFallback ?? product.title ?? product.id
+        var altSource = result.altText != nil ? "model" : "fallback"
+        var findings = linter.lint(alt, product: product, locale: unit.locale)
+        var rejected: [AltTextLinter.Finding]?
+        if altSource == "model", findings.contains(where: \.isError), let fallback = plan.altTextFallback {
+            let fallbackFindings = linter.lint(fallback, product: product, locale: unit.locale)
+            if fallbackFindings.filter(\.isError).count < findings.filter(\.isError).count {
+                rejected = findings
+                alt = fallback
+                altSource = "fallback"
+                findings = fallbackFindings
+            }
+        }
         let stem = "\(OutputWriter.safeStem(for: product.id)).\(unit.locale)"
         let folder = root.appendingPathComponent(OutputWriter.safeStem(for: template.id))
         let imageName = "\(stem).\(OutputWriter.fileExtension(for: result.mimeType))"
         let sidecar = Sidecar(
             productID: product.id, templateID: template.id, templateVersion: template.version, locale: unit.locale, altText: alt,
-            altTextSource: altSource, model: plan.model, modelVersion: result.modelVersion, responseID: result.responseID, backend: backend,
+            altTextSource: altSource, altTextLint: findings, rejectedModelAltTextLint: rejected, model: plan.model, modelVersion: result.modelVersion, responseID: result.responseID, backend: backend,
             fingerprint: fingerprint, finishReason: result.finishReason?.rawValue, image: .init(
                 file: imageName, mimeType: result.mimeType, width: result.pixelSize?.width, height: result.pixelSize?.height,
                 aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue,

@@ -11,6 +11,10 @@ public struct Sidecar: Sendable, Codable {
     public var altText: String
     /// `model` (the model's ALT line) or `fallback` (built from product data).
     public var altTextSource: String
+    /// What the alt-text check found in the text kept (warnings, or errors nothing could fix).
+    public var altTextLint: [AltTextLinter.Finding]
+    /// When the model's alt text was replaced by the fallback: why.
+    public var rejectedModelAltTextLint: [AltTextLinter.Finding]?
     public var model: String
     public var modelVersion: String?
     public var responseID: String?

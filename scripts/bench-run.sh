@@ -25,8 +25,8 @@ args=(run brands/northwind --catalog "$work/feed.xml" --template templates/catal
 [ -n "$rpm" ] && args+=(--rpm "$rpm")
 GEMINI_API_KEY=bench /usr/bin/time -f "%e %M" "$bin" "${args[@]}" > "$work/summary.json" 2> "$work/time.log" || true
 read -r seconds kb < <(tail -n 1 "$work/time.log")
-python3 - "$work/summary.json" "$seconds" "$kb" "$mode" "$rpm" "$work/out/northwind/manifest.jsonl" <<'PY'
-import json, sys
+python3 - "$work/summary.json" "$seconds" "$kb" "$mode" "$rpm" "$work/out/northwind" <<'PY'
+import datetime, glob, json, sys
 summary = json.load(open(sys.argv[1]))
 wall, kb, mode, rpm = float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 ok = summary["succeeded"]
@@ -36,4 +36,11 @@ if rpm:
     ceiling = float(rpm)
     overall = ok / summary["seconds"] * 60
     print(f"throughput {overall:.1f}/min = {overall/ceiling*100:.1f}% of the {rpm}/min ceiling (includes the last call's latency tail)")
+    # Steady state: completions per minute from the first answer to the last, from the sidecars' timestamps.
+    ends = sorted(datetime.datetime.fromisoformat(json.load(open(f))["finishedAt"].replace("Z", "+00:00"))
+                  for f in glob.glob(sys.argv[6] + "/*/*.json"))
+    if len(ends) > 1:
+        window = (ends[-1] - ends[0]).total_seconds()
+        steady = (len(ends) - 1) / window * 60 if window > 0 else 0
+        print(f"steady state {steady:.1f}/min = {steady/ceiling*100:.1f}% of the ceiling (first to last answer, {window:.0f} s)")
 PY

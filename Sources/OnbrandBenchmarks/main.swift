@@ -33,8 +33,9 @@ func ingest(_ path: String) throws -> (products: Int, seconds: Double) {
 }
 
 let arguments = CommandLine.arguments.dropFirst()
-if arguments.first == "calibrate-estimator", arguments.count == 3 {
-    try Calibration.run(model: arguments[arguments.startIndex + 1], corpus: arguments[arguments.startIndex + 2])
+if arguments.first == "calibrate-estimator", arguments.count == 4 {
+    try Calibration.run(
+        model: arguments[arguments.startIndex + 1], corpus: arguments[arguments.startIndex + 2], output: arguments[arguments.startIndex + 3])
     exit(0)
 }
 if arguments.first == "tokenize", arguments.count >= 3 {
@@ -81,7 +82,7 @@ if arguments.first == "plan", arguments.count == 4 {
     exit(0)
 }
 guard arguments.first == "ingest", let path = arguments.dropFirst().first else {
-    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR | tokenize MODEL FILE... | plan FEED BRAND TEMPLATE\n".utf8))
+    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR OUT.swift | tokenize MODEL FILE... | plan FEED BRAND TEMPLATE\n".utf8))
     exit(64)
 }
 var repeats = 1

@@ -1,59 +1,181 @@
+import Foundation
+
 /// Estimates how many tokens Gemini will count for a text, without its tokenizer.
 ///
-/// The text is split into runs (``TextRuns``): words of each script, Han, kana and Hangul
-/// characters, digits, punctuation, emoji, white space. Each run is priced from a table indexed by
-/// its kind and length, measured on real text with the Gemma 3 SentencePiece model (Gemini's
-/// vocabulary family): the mean number of tokens that runs of that kind and length cost
-/// (``EstimatorCalibration``). Runs longer than the table continue its last slope. The sum is
-/// raised by ``safetyMargin`` so that no sample under-counts by more than 3 %.
+/// Gemini's tokenizer is a SentencePiece BPE shared with the Gemma models. The estimator knows
+/// which strings are pieces of that vocabulary, through a fingerprint of every piece (40 bits of
+/// a 64-bit FNV-1a hash of its UTF-8, never the piece's text; ``VocabularyFingerprints``), and cuts the
+/// text greedily into the longest known piece at each position. Whatever no piece covers costs
+/// one token per UTF-8 byte, as SentencePiece's byte fallback does. That is script-aware by
+/// construction: a common English word is one piece, a rare German compound three, each digit
+/// its own, a Han character one or a merged pair, an emoji one or its bytes; markup, URLs and
+/// white-space runs are cut as the vocabulary cuts them.
 ///
-/// Measured on the 55-sample corpus (leave-one-out, so each sample is estimated by tables fitted
-/// without it): see ``EstimatorCalibration/measurement`` and BENCHMARKS.md. Run lengths alone
-/// cannot tell a common English word (one token) from a rare German one (three), so the spread is
-/// wide and the margin that bounds under-counting costs over-counting; the exact tokenizer
-/// (`--tokenizer`) is the precise answer.
+/// Greedy cutting finds slightly fewer pieces than BPE's merge order does (it can choose
+/// "▁Earthquake"+"s" where BPE ends with "▁Earth"+"quakes"), so the count is raised by
+/// ``VocabularyFingerprints/margin``, measured on the token corpus so that no sample
+/// under-counts by more than 2 % (the goal allows 3 %). The figures are in
+/// ``VocabularyFingerprints/measurement`` and BENCHMARKS.md; `--tokenizer` gives exact counts.
 ///
 /// Use it to plan and price; when an estimate lands near a model's input limit, the planner asks
 /// the exact tokenizer or the API's `countTokens`.
 public struct TokenEstimator: Sendable {
-    /// Cost tables by run kind: `costs[kind][length - 1]` tokens for a run of `length` scalars.
-    public var costs: [TextRunKind: [Double]]
-    /// Latin words with capitals after the first letter (acronyms, SKUs) have their own table.
-    public var capitalizedLatinCosts: [Double]
-    /// Multiplier applied to the sum, so that estimates err on the side of over-counting.
-    public var safetyMargin: Double
+    private let pieces: FingerprintSet
+    /// The longest piece, in UTF-8 bytes: how far one cut looks ahead.
+    public let longestPieceBytes: Int
+    /// Multiplier applied to the greedy count, so that estimates err on the side of over-counting.
+    public let margin: Double
 
-    public init(costs: [TextRunKind: [Double]], capitalizedLatinCosts: [Double], safetyMargin: Double) {
-        self.costs = costs
-        self.capitalizedLatinCosts = capitalizedLatinCosts
-        self.safetyMargin = safetyMargin
+    public init(fingerprints: [UInt64], longestPieceBytes: Int, margin: Double) {
+        self.pieces = FingerprintSet(fingerprints)
+        self.longestPieceBytes = longestPieceBytes
+        self.margin = margin
     }
 
-    /// The estimator with Onbrand's calibrated tables.
+    /// The estimator for Gemini's (Gemma 3's) vocabulary, decoded on first use (about 20 ms).
     public static let gemini = TokenEstimator(
-        costs: EstimatorCalibration.costs, capitalizedLatinCosts: EstimatorCalibration.capitalizedLatinCosts,
-        safetyMargin: EstimatorCalibration.safetyMargin)
+        fingerprints: VocabularyFingerprints.decode(VocabularyFingerprints.encoded),
+        longestPieceBytes: VocabularyFingerprints.longestPieceBytes, margin: VocabularyFingerprints.margin)
 
     /// The estimated token count of `text`; 0 for empty text.
     public func estimate(_ text: String) -> Int {
-        guard !text.isEmpty else { return 0 }
-        var total = 0.0
-        for run in TextRuns.split(text) { total += cost(of: run) }
-        return Int((total * safetyMargin).rounded(.up))
+        let pieces = greedyPieceCount(text)
+        return pieces == 0 ? 0 : Int((Double(pieces) * margin).rounded(.up))
     }
 
-    /// The unrounded cost of one run.
-    public func cost(of run: TextRun) -> Double {
-        let table = run.kind == .latinWord && run.innerCapitals > 0 ? capitalizedLatinCosts : (costs[run.kind] ?? [])
-        return Self.lookup(table, run.length)
+    /// The number of pieces a greedy longest-match cut gives, before the margin.
+    public func greedyPieceCount(_ text: String) -> Int {
+        var text = text
+        return text.withUTF8 { bytes in
+            var count = 0
+            var start = 0
+            while start < bytes.count {
+                var hash = FNV1a.offset
+                var end = start
+                var longest = 0
+                while end < bytes.count, end - start < longestPieceBytes {
+                    // Extend by one whole scalar; pieces end on scalar boundaries.
+                    let width = UTF8.scalarWidth(leading: bytes[end])
+                    let stop = min(end + width, bytes.count)
+                    while end < stop {
+                        hash = FNV1a.step(hash, bytes[end])
+                        end += 1
+                    }
+                    if pieces.contains(FNV1a.fingerprint(hash)) { longest = end }
+                }
+                if longest > start {
+                    count += 1
+                    start = longest
+                } else {
+                    // Byte fallback: every byte of the unknown scalar is a token.
+                    let width = min(UTF8.scalarWidth(leading: bytes[start]), bytes.count - start)
+                    count += width
+                    start += width
+                }
+            }
+            return count
+        }
+    }
+}
+
+/// 64-bit FNV-1a over a piece's UTF-8 (with SentencePiece's "▁" as a space), kept to its top 40
+/// bits. A greedy cut asks up to 48 questions per token; with 262,144 pieces, 32 bits answered
+/// "yes" wrongly often enough to swallow whole table rows of Markdown as one token, 40 bits about
+/// once in 100,000 tokens.
+public enum FNV1a {
+    public static let offset: UInt64 = 14_695_981_039_346_656_037
+    @inline(__always) public static func step(_ hash: UInt64, _ byte: UInt8) -> UInt64 {
+        (hash ^ UInt64(byte)) &* 1_099_511_628_211
+    }
+    public static func fingerprint<Bytes: Sequence<UInt8>>(of bytes: Bytes) -> UInt64 {
+        fingerprint(bytes.reduce(offset, step))
+    }
+    /// The top 40 bits; zero marks an empty slot in ``FingerprintSet``, so no fingerprint is zero.
+    @inline(__always) public static func fingerprint(_ hash: UInt64) -> UInt64 { max(hash >> 24, 1) }
+}
+
+extension UTF8 {
+    /// The byte length of the scalar a leading byte starts (1 for a stray continuation byte).
+    @inline(__always) static func scalarWidth(leading byte: UInt8) -> Int {
+        switch byte {
+        case 0xF0...: 4
+        case 0xE0...: 3
+        case 0xC0...: 2
+        default: 1
+        }
+    }
+}
+
+/// An open-addressing set of non-zero fingerprints, half full: a lookup is one or two probes.
+struct FingerprintSet: Sendable {
+    private let slots: [UInt64]
+    private let mask: Int
+
+    init(_ fingerprints: [UInt64]) {
+        var capacity = 1024
+        while capacity < fingerprints.count * 2 { capacity <<= 1 }
+        var slots = [UInt64](repeating: 0, count: capacity)
+        let mask = capacity - 1
+        for fingerprint in fingerprints where fingerprint != 0 {
+            var index = Self.index(fingerprint, mask)
+            while slots[index] != 0 && slots[index] != fingerprint { index = (index + 1) & mask }
+            slots[index] = fingerprint
+        }
+        self.slots = slots
+        self.mask = mask
     }
 
-    /// `table[length - 1]`, continuing the last step's slope past the end of the table.
-    public static func lookup(_ table: [Double], _ length: Int) -> Double {
-        guard !table.isEmpty else { return Double(length) }
-        if length <= table.count { return table[length - 1] }
-        let last = table[table.count - 1]
-        let slope = table.count >= 2 ? max(table[table.count - 1] - table[table.count - 2], 0) : last
-        return last + slope * Double(length - table.count)
+    @inline(__always) private static func index(_ fingerprint: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (fingerprint &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    @inline(__always) func contains(_ fingerprint: UInt64) -> Bool {
+        var index = Self.index(fingerprint, mask)
+        while true {
+            let slot = slots[index]
+            if slot == fingerprint { return true }
+            if slot == 0 { return false }
+            index = (index + 1) & mask
+        }
+    }
+}
+
+extension VocabularyFingerprints {
+    /// Sorted fingerprints from their stored form: base64 of LEB128 varints of the gaps.
+    public static func decode(_ base64: String) -> [UInt64] {
+        guard let data = Data(base64Encoded: base64) else { preconditionFailure("VocabularyFingerprints.encoded is not base64") }
+        var values: [UInt64] = []
+        values.reserveCapacity(data.count / 3)
+        var current: UInt64 = 0
+        var gap: UInt64 = 0
+        var shift: UInt64 = 0
+        for byte in data {
+            gap |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 {
+                current &+= gap
+                values.append(current)
+                gap = 0
+                shift = 0
+            } else {
+                shift += 7
+            }
+        }
+        return values
+    }
+
+    /// The stored form of sorted, distinct fingerprints.
+    public static func encode(_ sorted: [UInt64]) -> String {
+        var bytes: [UInt8] = []
+        var previous: UInt64 = 0
+        for value in sorted {
+            var gap = value - previous
+            previous = value
+            while gap >= 0x80 {
+                bytes.append(UInt8(gap & 0x7F) | 0x80)
+                gap >>= 7
+            }
+            bytes.append(UInt8(gap))
+        }
+        return Data(bytes).base64EncodedString()
     }
 }

@@ -107,9 +107,13 @@ extension UTF8 {
 }
 
 /// An open-addressing set of non-zero fingerprints, half full: a lookup is one or two probes.
+/// Most questions a greedy cut asks get "no"; a 256 KB bit filter in front, which stays in the
+/// cache, answers seven in eight of those without touching the 4 MB table.
 struct FingerprintSet: Sendable {
     private let slots: [UInt64]
     private let mask: Int
+    private let filter: [UInt64]
+    private static let filterBits = 1 << 21
 
     init(_ fingerprints: [UInt64]) {
         var capacity = 1024
@@ -121,8 +125,18 @@ struct FingerprintSet: Sendable {
             while slots[index] != 0 && slots[index] != fingerprint { index = (index + 1) & mask }
             slots[index] = fingerprint
         }
+        var filter = [UInt64](repeating: 0, count: Self.filterBits / 64)
+        for fingerprint in fingerprints {
+            let bit = Self.filterBit(fingerprint)
+            filter[bit >> 6] |= 1 << UInt64(bit & 63)
+        }
         self.slots = slots
         self.mask = mask
+        self.filter = filter
+    }
+
+    @inline(__always) private static func filterBit(_ fingerprint: UInt64) -> Int {
+        Int(truncatingIfNeeded: fingerprint) & (filterBits - 1)
     }
 
     @inline(__always) private static func index(_ fingerprint: UInt64, _ mask: Int) -> Int {
@@ -130,6 +144,8 @@ struct FingerprintSet: Sendable {
     }
 
     @inline(__always) func contains(_ fingerprint: UInt64) -> Bool {
+        let bit = Self.filterBit(fingerprint)
+        guard filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { return false }
         var index = Self.index(fingerprint, mask)
         while true {
             let slot = slots[index]

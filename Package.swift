@@ -66,6 +66,7 @@ let package = Package(
             name: "GeminiEmulator",
             dependencies: [
                 "GeminiKit", "OnbrandBudget", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

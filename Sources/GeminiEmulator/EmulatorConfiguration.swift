@@ -10,16 +10,22 @@ public struct EmulatorConfiguration: Sendable {
     public var faults: FaultPlan
     /// Makes latency and faults repeatable: the same seed and requests give the same answers.
     public var seed: UInt64
+    /// How long uploaded files live (the API's is 48 hours).
+    public var fileLifetime: Duration
+    /// How long a batch stays pending before it runs (the API's target is under 24 hours).
+    public var batchDelay: Duration
 
     public init(
         models: ModelCatalog = ModelCatalog(), apiKey: String? = nil, latency: Latency = .none, faults: FaultPlan = .none,
-        seed: UInt64 = 42
+        seed: UInt64 = 42, fileLifetime: Duration = .seconds(48 * 3600), batchDelay: Duration = .zero
     ) {
         self.models = models
         self.apiKey = apiKey
         self.latency = latency
         self.faults = faults
         self.seed = seed
+        self.fileLifetime = fileLifetime
+        self.batchDelay = batchDelay
     }
 
     /// Time taken per `generateContent` call.
@@ -67,6 +73,8 @@ public enum Fault: String, Sendable, Hashable, CaseIterable, Codable {
     case timeout
     /// A 200 whose JSON body stops halfway, as a broken proxy sends.
     case truncatedBody = "truncated"
+    /// The connection closes in the middle of the answer, as a load balancer's reset does.
+    case droppedConnection = "dropped"
 }
 
 /// Which faults happen: a share of calls drawn at random (repeatably), or a fixed script.

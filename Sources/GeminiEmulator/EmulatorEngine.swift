@@ -8,6 +8,8 @@ public struct EmulatorResponse: Sendable {
     public var contentType: String
     public var body: Data
     public var fault: Fault?
+    /// Extra response headers (the Files API's upload protocol).
+    public var headers: [String: String] = [:]
 }
 
 /// The emulator's logic, free of HTTP: a request in, an answer out. ``EmulatorServer`` puts it on
@@ -19,20 +21,28 @@ public final class EmulatorEngine: Sendable {
     public let configuration: EmulatorConfiguration
     public let log = RequestLog()
     private let state = EngineState()
+    let files = FileStore()
+    let batches = BatchStore()
 
     public init(configuration: EmulatorConfiguration) {
         self.configuration = configuration
     }
 
-    /// Answers one request. `path` is the URL path; `query` its parameters.
-    public func handle(
-        method: String, path: String, query: [String: String], apiKey headerKey: String?, authorization: String? = nil, body: Data
-    ) async -> EmulatorResponse {
+    /// Answers one request. `path` is the URL path; `query` its parameters; `headers` are keyed
+    /// by lower-case name.
+    public func handle(method: String, path: String, query: [String: String], headers: [String: String], body: Data) async -> EmulatorResponse {
         let response: EmulatorResponse
+        let apiKey = headers["x-goog-api-key"] ?? query["key"]
         if path.hasSuffix("/images/generations") {
-            response = openAIImages(authorization: authorization, body: body)
+            response = openAIImages(authorization: headers["authorization"], body: body)
+        } else if path.hasSuffix("/chat/completions") {
+            response = await openAIChat(authorization: headers["authorization"], body: body)
+        } else if path.hasPrefix("/upload/") {
+            response = await upload(method: method, path: path, query: query, headers: headers, body: body)
+        } else if path.hasPrefix("/download/") {
+            response = await download(path: String(path.dropFirst("/download".count)), apiKey: apiKey)
         } else {
-            response = await route(method: method, path: path, query: query, apiKey: headerKey ?? query["key"], body: body)
+            response = await route(method: method, path: path, query: query, apiKey: apiKey, body: body)
         }
         let model = path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? $0) }
         await log.append(
@@ -44,11 +54,15 @@ public final class EmulatorEngine: Sendable {
 
     private func route(method: String, path: String, query: [String: String], apiKey: String?, body: Data) async -> EmulatorResponse {
         let components = path.split(separator: "/").map(String.init)
-        guard components.count >= 2, ["v1", "v1beta", "v1alpha"].contains(components[0]), components[1] == "models" else {
+        guard components.count >= 2, ["v1", "v1beta", "v1alpha"].contains(components[0]),
+            ["models", "files", "batches"].contains(components[1])
+        else {
             return error(404, "NOT_FOUND", "The requested URL \(path) was not found on this server.")
         }
         let version = components[0]
         if let failure = authenticate(apiKey) { return failure }
+        if components[1] == "files" { return await filesRoute(method: method, components: components, query: query) }
+        if components[1] == "batches" { return await batchesRoute(method: method, components: components, query: query) }
         if components.count == 2 {
             guard method == "GET" else { return error(405, "METHOD_NOT_ALLOWED", "Use GET to list models.") }
             return json(200, ["models": configuration.models.profiles.filter { $0.provider == .gemini }.map(modelResource)])
@@ -70,12 +84,13 @@ public final class EmulatorEngine: Sendable {
         switch parts[1] {
         case "generateContent": return await generate(profile, body: body, streaming: false)
         case "streamGenerateContent": return await generate(profile, body: body, streaming: true)
+        case "batchGenerateContent": return await createBatch(profile, body: body)
         case "countTokens": return countTokens(profile, body: body)
         default: return error(404, "NOT_FOUND", "Method \(parts[1]) is not supported by this emulator.")
         }
     }
 
-    private func authenticate(_ key: String?) -> EmulatorResponse? {
+    func authenticate(_ key: String?) -> EmulatorResponse? {
         guard let key, !key.isEmpty else {
             return error(
                 403, "PERMISSION_DENIED",
@@ -96,13 +111,14 @@ public final class EmulatorEngine: Sendable {
 
     // MARK: - generateContent
 
-    private func generate(_ profile: ModelProfile, body: Data, streaming: Bool) async -> EmulatorResponse {
+    func generate(_ profile: ModelProfile, body: Data, streaming: Bool, inBatch: Bool = false) async -> EmulatorResponse {
         let request: GenerateContentRequest
         switch parseRequest(body) {
         case .failure(let response): return response
         case .success(let parsed): request = parsed
         }
         if let invalid = validate(request, for: profile) { return invalid }
+        if let missing = await missingFile(in: request) { return missing }
         let inputTokens = countInput(request, profile: profile)
         if inputTokens.total > profile.inputTokenLimit {
             return error(
@@ -118,7 +134,7 @@ public final class EmulatorEngine: Sendable {
             guard random.nextDouble() < configuration.faults.rate else { return nil }
             return configuration.faults.kinds[Int(random.next() % UInt64(configuration.faults.kinds.count))]
         }()
-        if let delay = latency(&random) { try? await Task.sleep(for: .milliseconds(delay)) }
+        if !inBatch, let delay = latency(&random) { try? await Task.sleep(for: .milliseconds(delay)) }
         if fault == .timeout {
             try? await Task.sleep(for: .seconds(600))
             return error(504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete.")
@@ -127,6 +143,11 @@ public final class EmulatorEngine: Sendable {
             return response
         }
         let response = success(request, profile: profile, inputTokens: inputTokens, textOnly: fault == .textOnly, digest: digest)
+        if fault == .droppedConnection {
+            var dropped = json(200, response)
+            dropped.fault = .droppedConnection
+            return dropped
+        }
         if fault == .truncatedBody {
             var cut = json(200, response)
             cut.body = cut.body.prefix(cut.body.count / 2)
@@ -252,7 +273,7 @@ public final class EmulatorEngine: Sendable {
                     promptFeedback: PromptFeedback(
                         blockReason: .safety,
                         safetyRatings: [SafetyRating(category: "HARM_CATEGORY_DANGEROUS_CONTENT", probability: "MEDIUM")])))
-        case .textOnly, .timeout, .truncatedBody:
+        case .textOnly, .timeout, .truncatedBody, .droppedConnection:
             return nil
         }
         response.fault = fault
@@ -389,12 +410,12 @@ public final class EmulatorEngine: Sendable {
         return json(code, ["error": error])
     }
 
-    private func json(_ status: Int, _ object: [String: Any]) -> EmulatorResponse {
+    func json(_ status: Int, _ object: [String: Any]) -> EmulatorResponse {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return EmulatorResponse(status: status, contentType: "application/json; charset=UTF-8", body: data, fault: nil)
     }
 
-    private func json(_ status: Int, _ value: some Encodable) -> EmulatorResponse {
+    func json(_ status: Int, _ value: some Encodable) -> EmulatorResponse {
         EmulatorResponse(
             status: status, contentType: "application/json; charset=UTF-8", body: (try? WireCoding.encoder().encode(value)) ?? Data(),
             fault: nil)

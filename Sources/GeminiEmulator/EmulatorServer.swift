@@ -25,6 +25,9 @@ public final class RunningEmulator: Sendable {
     }
 }
 
+/// Thrown by a response body to close the connection mid-answer (the `dropped` fault).
+struct DroppedConnection: Error {}
+
 /// Serves ``EmulatorEngine`` over HTTP/1.1 with Hummingbird.
 public enum EmulatorServer {
     /// The largest request body accepted (the API's inline limit is 20 MB; allow headroom).
@@ -57,17 +60,30 @@ public enum EmulatorServer {
             let buffer = try await request.collectBody(upTo: maximumRequestSize)
             var query: [String: String] = [:]
             for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+            var requestHeaders: [String: String] = [:]
+            for field in request.headers { requestHeaders[field.name.canonicalName] = field.value }
+            if let authority = request.head.authority { requestHeaders["host"] = authority }
             let answer = await engine.handle(
-                method: request.method.rawValue, path: request.uri.path, query: query,
-                apiKey: request.headers.first { $0.name.canonicalName == "x-goog-api-key" }?.value,
-                authorization: request.headers.first { $0.name.canonicalName == "authorization" }?.value, body: Data(buffer.readableBytesView))
+                method: request.method.rawValue, path: request.uri.path, query: query, headers: requestHeaders, body: Data(buffer.readableBytesView))
             var headers = HTTPFields()
             headers[.contentType] = answer.contentType
+            for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) { headers[.init(name)!] = value }
+            if answer.fault == .droppedConnection {
+                // Announce the whole body, send half, then fail the writer: the connection closes mid-answer.
+                let half = ByteBuffer(bytes: answer.body.prefix(answer.body.count / 2))
+                return Response(
+                    status: HTTPResponse.Status(code: answer.status), headers: headers,
+                    body: ResponseBody(contentLength: answer.body.count) { writer in
+                        try await writer.write(half)
+                        throw DroppedConnection()
+                    })
+            }
             return Response(
                 status: HTTPResponse.Status(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
         }
         router.on("**", method: .post, use: handler)
         router.on("**", method: .get, use: handler)
+        router.on("**", method: .delete, use: handler)
         var logger = Logger(label: "onbrand.emulator")
         // Stopping an in-process server cancels its channels, which Hummingbird reports at `error`.
         logger.logLevel = .critical

@@ -4,7 +4,7 @@ import OnbrandTestSupport
 import Testing
 
 /// Google's own Python SDK (google-genai, from PyPI, in a throwaway virtual environment) calls the
-/// emulator and must parse every answer. Skipped, with a message, when Python, venv or the
+/// emulator and must parse every answer, upload and download files and run batches. Skipped, with a message, when Python, venv or the
 /// package registry is not available.
 @Suite(.serialized) struct SDKConformanceTests {
     static let script = #"""
@@ -63,6 +63,42 @@ import Testing
         limited_sdk = client(limited)
         error = expect_error(429, lambda: limited_sdk.models.generate_content(model=model, contents="hi"))
         assert error.status == "RESOURCE_EXHAUSTED"
+
+        # Files API and Batch mode, as the SDK drives them.
+        import io, json, time
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+        uploaded = sdk.files.upload(file=io.BytesIO(png), config=types.UploadFileConfig(name="sdk-ref-1", mime_type="image/png", display_name="ref"))
+        assert uploaded.name == "files/sdk-ref-1" and uploaded.size_bytes == len(png) and uploaded.state.name == "ACTIVE", uploaded
+        assert sdk.files.get(name=uploaded.name).sha256_hash == uploaded.sha256_hash
+        assert [f.name for f in sdk.files.list()] == ["files/sdk-ref-1"]
+        answer = sdk.models.generate_content(model=model, contents=[types.Part.from_uri(file_uri=uploaded.uri, mime_type="image/png"), "Product: Trail Jacket."],
+            config=types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"]))
+        assert any(p.inline_data for p in answer.candidates[0].content.parts)
+        sdk.files.delete(name=uploaded.name)
+        try:
+            sdk.files.get(name=uploaded.name); raise AssertionError("deleted file still there")
+        except errors.APIError as e:
+            assert e.code in (403, 404), e
+        inline = [{"contents": [{"parts": [{"text": "Product: Trail Jacket."}], "role": "user"}],
+                   "config": {"response_modalities": ["TEXT", "IMAGE"], "image_config": {"aspect_ratio": "1:1"}}}] * 2
+        job = sdk.batches.create(model=model, src=inline, config={"display_name": "sdk-inline"})
+        for _ in range(100):
+            job = sdk.batches.get(name=job.name)
+            if job.state.name in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"): break
+            time.sleep(0.05)
+        assert job.state.name == "JOB_STATE_SUCCEEDED", job.state
+        assert len(job.dest.inlined_responses) == 2 and job.dest.inlined_responses[0].response.candidates[0].content.parts
+        lines = "".join(json.dumps({"key": k, "request": {"contents": [{"parts": [{"text": "Product: Shoe."}]}], "generation_config": {"responseModalities": ["TEXT", "IMAGE"]}}}) + "\n" for k in ("a", "b"))
+        src = sdk.files.upload(file=io.BytesIO(lines.encode()), config=types.UploadFileConfig(mime_type="jsonl", display_name="batch-input"))
+        job = sdk.batches.create(model=model, src=src.name, config={"display_name": "sdk-file"})
+        for _ in range(100):
+            job = sdk.batches.get(name=job.name)
+            if job.done: break
+            time.sleep(0.05)
+        assert job.state.name == "JOB_STATE_SUCCEEDED", job.state
+        results = sdk.files.download(file=job.dest.file_name).decode().splitlines()
+        assert [json.loads(l)["key"] for l in results] == ["a", "b"], results
+        assert [j.name for j in sdk.batches.list()][:2]
         print("CONFORMANCE OK")
         """#
 

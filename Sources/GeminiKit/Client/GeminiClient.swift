@@ -113,76 +113,33 @@ public struct GeminiClient: Sendable {
 
     // MARK: - Retrying
 
-    private func call(model: String, method: String, path: String, body: Data?) async throws(GeminiError) -> Data {
+    func call(model: String, method: String, path: String, body: Data?) async throws(GeminiError) -> Data {
         try await call(model: model, method: method, path: path, body: body) { $0 }
     }
 
     /// Sends with retries; `parse` runs inside the loop, so an answer cut short is retried too.
-    private func call<T>(
-        model: String, method: String, path: String, body: Data?, parse: (Data) throws -> T
+    func call<T>(
+        model: String, method: String, path: String, body: Data?, retrying: Bool = true, parse: (Data) throws -> T
     ) async throws(GeminiError) -> T {
         let url = "\(configuration.baseURL.trimmingSuffix("/"))/\(configuration.apiVersion)/\(path)"
         var headers = [(name: "x-goog-api-key", value: configuration.apiKey)]
         if body != nil { headers.append((name: "Content-Type", value: "application/json")) }
         let request = HTTPRequestMessage(method: method, url: url, headers: headers, body: body)
-        var attempt = 1
-        while true {
-            let failure: GeminiError
-            do {
-                let response: HTTPResponseMessage
-                if let limiter {
-                    response = try await limiter.withPermit { [transport, configuration] in
-                        try await transport.send(request, timeout: configuration.timeout, maximumResponseSize: configuration.maximumResponseSize)
-                    }
-                } else {
-                    response = try await transport.send(request, timeout: configuration.timeout, maximumResponseSize: configuration.maximumResponseSize)
-                }
-                if response.status == 200 {
-                    do { return try parse(response.body) } catch {
-                        throw GeminiError(code: .malformedResponse, status: 200, message: "\(error)", model: model, attempts: attempt)
-                    }
-                }
-                failure = GeminiError.from(
-                    status: response.status, body: response.body, model: model, attempts: attempt, retryAfterHeader: response.header("Retry-After"))
-            } catch let error as GeminiError {
-                failure = error
-            } catch let error as TransportError {
-                switch error {
-                case .timedOut: failure = GeminiError(code: .timedOut, status: nil, message: "timed out", model: model, attempts: attempt)
-                case .connection(let text): failure = GeminiError(code: .transport, status: nil, message: text, model: model, attempts: attempt)
-                case .responseTooLarge(let limit):
-                    failure = GeminiError(code: .responseTooLarge, status: nil, message: "over \(limit) bytes", model: model, attempts: attempt)
-                }
-            } catch {
-                if error is CancellationError {
-                    throw GeminiError(code: .transport, status: nil, message: "cancelled", model: model, attempts: attempt)
-                }
-                failure = GeminiError(code: .transport, status: nil, message: "\(error)", model: model, attempts: attempt)
-            }
-            guard shouldRetry(failure), attempt < configuration.retry.maximumAttempts else { throw failure }
-            var serverDelay: Duration?
-            if case .quotaExhausted(_, let retryAfter, _) = failure.code { serverDelay = retryAfter }
-            attempt += 1
-            let delay = configuration.retry.delay(beforeAttempt: attempt, serverDelay: serverDelay, random: random())
-            do { try await Task.sleep(for: delay) } catch {
-                throw GeminiError(code: .transport, status: nil, message: "cancelled", model: model, attempts: attempt - 1)
-            }
-        }
+        return try await send(request, model: model, retrying: retrying) { try parse($0.body) }
     }
 
-    /// Whether another attempt may succeed: capacity, timeouts, broken connections, per-minute
-    /// quotas and the retryable statuses; never a bad key, a wrong request or a daily quota.
-    private func shouldRetry(_ failure: GeminiError) -> Bool {
-        switch failure.code {
-        case .quotaExhausted(_, _, let isDaily): !isDaily
-        // A 200 whose body does not parse was cut short on the way: the next attempt may arrive whole.
-        case .capacity, .timedOut, .transport, .malformedResponse: true
-        case .http: failure.status.map { configuration.retry.retryableStatuses.contains($0) } ?? false
-        case .badAPIKey, .modelNotFound, .requestTooLarge, .invalidRequest, .responseTooLarge: false
-        }
+    /// Sends one request through the limiter, retrying per the policy unless `retrying` is off
+    /// (for calls that are not idempotent, such as creating a batch).
+    func send<T>(
+        _ request: HTTPRequestMessage, model: String, retrying: Bool = true, parse: (HTTPResponseMessage) throws -> T
+    ) async throws(GeminiError) -> T {
+        let sender = RetryingSender(
+            transport: transport, limiter: limiter, timeout: configuration.timeout, maximumResponseSize: configuration.maximumResponseSize,
+            retry: configuration.retry, random: random)
+        return try await sender.send(request, model: model, retrying: retrying, parse: parse)
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ data: Data, model: String) throws(GeminiError) -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ data: Data, model: String) throws(GeminiError) -> T {
         do { return try WireCoding.decoder().decode(type, from: data) } catch {
             throw GeminiError(code: .malformedResponse, status: 200, message: "\(error)", model: model)
         }
@@ -190,7 +147,7 @@ public struct GeminiClient: Sendable {
 }
 
 extension String {
-    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+    func trimmingSuffix(_ suffix: String) -> String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }

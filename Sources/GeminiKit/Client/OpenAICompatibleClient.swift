@@ -1,7 +1,8 @@
 import Foundation
 
 /// Image generation through an OpenAI-compatible gateway (`/images/generations`, Bearer auth),
-/// behind the same ``ImageGenerating`` protocol as the native client.
+/// behind the same ``ImageGenerating`` protocol as the native client, and text from its
+/// `/chat/completions` (``chatCompletion(model:system:text:images:maxTokens:)``).
 ///
 /// Limits, stated: the OpenAI surface carries a prompt and nothing else, so there is no Google
 /// Search grounding, no `imageConfig` (ratio and size are the gateway's), no reference images,
@@ -54,60 +55,66 @@ public struct OpenAICompatibleClient: ImageGenerating {
         do { body = try JSONEncoder().encode(Body(model: model, prompt: prompt)) } catch {
             throw GeminiError(code: .invalidRequest, status: nil, message: "\(error)", model: model)
         }
-        let url = configuration.baseURL.hasSuffix("/") ? configuration.baseURL + "images/generations" : configuration.baseURL + "/images/generations"
         let message = HTTPRequestMessage(
-            method: "POST", url: url,
+            method: "POST", url: endpoint("images/generations"),
             headers: [("Authorization", "Bearer \(configuration.apiKey)"), ("Content-Type", "application/json")], body: body)
-        var attempt = 1
-        while true {
-            let failure: GeminiError
-            do {
-                let response = try await send(message)
-                if response.status == 200 {
-                    guard let answer = try? JSONDecoder().decode(Answer.self, from: response.body),
-                        let image = answer.data.first?.b64_json, let bytes = Data(base64Encoded: image)
-                    else {
-                        throw GeminiError(code: .malformedResponse, status: 200, message: "no b64_json image in the answer", model: model, attempts: attempt)
-                    }
-                    let mime = bytes.starts(with: [0xFF, 0xD8, 0xFF]) ? "image/jpeg" : "image/png"
-                    return GenerateContentResponse(
-                        candidates: [
-                            Candidate(
-                                content: ResponseContent(role: "model", parts: [Part(inlineData: .init(mimeType: mime, data: image))]),
-                                finishReason: .stop, index: 0)
-                        ], modelVersion: model)
-                }
-                failure = GeminiError.from(
-                    status: response.status, body: response.body, model: model, attempts: attempt, retryAfterHeader: response.header("Retry-After"))
-            } catch let error as GeminiError {
-                failure = error
-            } catch TransportError.timedOut {
-                failure = GeminiError(code: .timedOut, status: nil, message: "timed out", model: model, attempts: attempt)
-            } catch {
-                failure = GeminiError(code: .transport, status: nil, message: "\(error)", model: model, attempts: attempt)
+        return try await sender.send(message, model: model) { response in
+            guard let answer = try? JSONDecoder().decode(Answer.self, from: response.body),
+                let image = answer.data.first?.b64_json, Data(base64Encoded: image) != nil
+            else {
+                throw GeminiError(code: .malformedResponse, status: 200, message: "no b64_json image in the answer", model: model)
             }
-            let retryable: Bool = {
-                switch failure.code {
-                case .capacity, .timedOut, .transport, .malformedResponse: true
-                case .quotaExhausted(_, _, let isDaily): !isDaily
-                default: false
-                }
-            }()
-            guard retryable, attempt < configuration.retry.maximumAttempts else { throw failure }
-            attempt += 1
-            let serverDelay: Duration? = if case .quotaExhausted(_, let delay, _) = failure.code { delay } else { nil }
-            do { try await Task.sleep(for: configuration.retry.delay(beforeAttempt: attempt, serverDelay: serverDelay, random: Double.random(in: 0..<1))) } catch {
-                throw GeminiError(code: .transport, status: nil, message: "cancelled", model: model, attempts: attempt - 1)
-            }
+            let mime = image.hasPrefix("/9j/") ? "image/jpeg" : "image/png"
+            return GenerateContentResponse(
+                candidates: [
+                    Candidate(
+                        content: ResponseContent(role: "model", parts: [Part(inlineData: .init(mimeType: mime, data: image))]),
+                        finishReason: .stop, index: 0)
+                ], modelVersion: model)
         }
     }
 
-    private func send(_ message: HTTPRequestMessage) async throws -> HTTPResponseMessage {
-        if let limiter {
-            return try await limiter.withPermit { [transport, configuration] in
-                try await transport.send(message, timeout: configuration.timeout, maximumResponseSize: configuration.maximumResponseSize)
-            }
+    /// One message to a text (and vision) model through `chat/completions`: the text of the
+    /// first choice. Images travel as `data:` URLs. Used to describe an image made by an
+    /// image-only model, and to repair alt text.
+    public func chatCompletion(model: String, system: String?, text: String, images: [Part.Blob] = [], maxTokens: Int = 300) async throws(GeminiError) -> String {
+        var messages: [[String: Any]] = []
+        if let system { messages.append(["role": "system", "content": system]) }
+        var content: [[String: Any]] = [["type": "text", "text": text]]
+        for image in images {
+            content.append(["type": "image_url", "image_url": ["url": "data:\(image.mimeType);base64,\(image.data)"]])
         }
-        return try await transport.send(message, timeout: configuration.timeout, maximumResponseSize: configuration.maximumResponseSize)
+        messages.append(["role": "user", "content": content])
+        let object: [String: Any] = ["model": model, "messages": messages, "max_tokens": maxTokens]
+        let body: Data
+        do { body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) } catch {
+            throw GeminiError(code: .invalidRequest, status: nil, message: "\(error)", model: model)
+        }
+        struct Answer: Decodable {
+            struct Choice: Decodable {
+                struct Message: Decodable { var content: String? }
+                var message: Message
+            }
+            var choices: [Choice]
+        }
+        let message = HTTPRequestMessage(
+            method: "POST", url: endpoint("chat/completions"),
+            headers: [("Authorization", "Bearer \(configuration.apiKey)"), ("Content-Type", "application/json")], body: body)
+        return try await sender.send(message, model: model) { response in
+            guard let answer = try? JSONDecoder().decode(Answer.self, from: response.body), let text = answer.choices.first?.message.content else {
+                throw GeminiError(code: .malformedResponse, status: 200, message: "no choices[0].message.content in the answer", model: model)
+            }
+            return text
+        }
+    }
+
+    private func endpoint(_ path: String) -> String {
+        configuration.baseURL.hasSuffix("/") ? configuration.baseURL + path : configuration.baseURL + "/" + path
+    }
+
+    private var sender: RetryingSender {
+        RetryingSender(
+            transport: transport, limiter: limiter, timeout: configuration.timeout, maximumResponseSize: configuration.maximumResponseSize,
+            retry: configuration.retry, random: { Double.random(in: 0..<1) })
     }
 }

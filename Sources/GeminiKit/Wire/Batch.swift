@@ -11,6 +11,13 @@ public struct BatchOperation: Sendable, Hashable, Codable {
     public var error: APIErrorEnvelope.Status?
 
     public var isDone: Bool { done ?? false }
+
+    public init(name: String, metadata: GenerateContentBatch? = nil, done: Bool? = nil, response: BatchOutput? = nil) {
+        self.name = name
+        self.metadata = metadata
+        self.done = done
+        self.response = response
+    }
 }
 
 public struct GenerateContentBatch: Sendable, Hashable, Codable {
@@ -69,14 +76,29 @@ public struct BatchOutput: Sendable, Hashable, Codable {
     public var responsesFile: String?
     public var inlinedResponses: InlinedResponses?
 
+    public init(responsesFile: String? = nil, inlinedResponses: InlinedResponses? = nil) {
+        self.responsesFile = responsesFile
+        self.inlinedResponses = inlinedResponses
+    }
+
     public struct InlinedResponses: Sendable, Hashable, Codable {
         public var inlinedResponses: [InlinedResponse]?
+
+        public init(inlinedResponses: [InlinedResponse]?) {
+            self.inlinedResponses = inlinedResponses
+        }
     }
 
     public struct InlinedResponse: Sendable, Hashable, Codable {
         public var response: GenerateContentResponse?
         public var error: APIErrorEnvelope.Status?
         public var metadata: [String: String]?
+
+        public init(response: GenerateContentResponse? = nil, error: APIErrorEnvelope.Status? = nil, metadata: [String: String]? = nil) {
+            self.response = response
+            self.error = error
+            self.metadata = metadata
+        }
     }
 }
 
@@ -85,6 +107,12 @@ public struct BatchResponseLine: Sendable, Hashable, Codable {
     public var key: String?
     public var response: GenerateContentResponse?
     public var error: APIErrorEnvelope.Status?
+
+    public init(key: String?, response: GenerateContentResponse?, error: APIErrorEnvelope.Status?) {
+        self.key = key
+        self.response = response
+        self.error = error
+    }
 }
 
 /// Counts, sent as int64 strings; zero counts are omitted.
@@ -93,6 +121,15 @@ public struct BatchStats: Sendable, Hashable, Codable {
     public var successfulRequestCount: String?
     public var failedRequestCount: String?
     public var pendingRequestCount: String?
+
+    public init(
+        requestCount: String? = nil, successfulRequestCount: String? = nil, failedRequestCount: String? = nil, pendingRequestCount: String? = nil
+    ) {
+        self.requestCount = requestCount
+        self.successfulRequestCount = successfulRequestCount
+        self.failedRequestCount = failedRequestCount
+        self.pendingRequestCount = pendingRequestCount
+    }
 
     public var requests: Int { Int(requestCount ?? "0") ?? 0 }
     public var succeeded: Int { Int(successfulRequestCount ?? "0") ?? 0 }
@@ -148,6 +185,10 @@ public struct FileResource: Sendable, Hashable, Codable {
     public var error: APIErrorEnvelope.Status?
 
     public var size: Int { Int(sizeBytes ?? "0") ?? 0 }
+
+    public init(name: String) {
+        self.name = name
+    }
 }
 
 public enum FileState: WireEnum {

@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        // Already under async-http-client; named for NIOFoundationCompat (answers as Data without a copy).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         .systemLibrary(
@@ -54,7 +56,10 @@ let package = Package(
         ),
         .target(
             name: "GeminiKit",
-            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(
@@ -94,7 +99,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "onbrand-benchmarks",
-            dependencies: ["OnbrandInputs", "OnbrandXML", "OnbrandBudget", "OnbrandPipeline"],
+            dependencies: ["OnbrandInputs", "OnbrandXML", "OnbrandBudget", "OnbrandPipeline", "GeminiKit"],
             path: "Sources/OnbrandBenchmarks",
             swiftSettings: swiftSettings
         ),

@@ -14,11 +14,14 @@ public struct EmulatorConfiguration: Sendable {
     public var fileLifetime: Duration
     /// How long a batch stays pending before it runs (the API's target is under 24 hours).
     public var batchDelay: Duration
+    /// Per-pixel noise in generated images (0: flat drawings, a few KB; 6: photograph-sized files).
+    public var imageGrain: Int
 
     public init(
         models: ModelCatalog = ModelCatalog(), apiKey: String? = nil, latency: Latency = .none, faults: FaultPlan = .none,
-        seed: UInt64 = 42, fileLifetime: Duration = .seconds(48 * 3600), batchDelay: Duration = .zero
+        seed: UInt64 = 42, fileLifetime: Duration = .seconds(48 * 3600), batchDelay: Duration = .zero, imageGrain: Int = 0
     ) {
+        self.imageGrain = imageGrain
         self.models = models
         self.apiKey = apiKey
         self.latency = latency

@@ -22,6 +22,7 @@ public final class EmulatorEngine: Sendable {
     public let log = RequestLog()
     private let state = EngineState()
     let files = FileStore()
+    private let images = ImageCache()
     let batches = BatchStore()
 
     public init(configuration: EmulatorConfiguration) {
@@ -144,17 +145,17 @@ public final class EmulatorEngine: Sendable {
         }
         let response = success(request, profile: profile, inputTokens: inputTokens, textOnly: fault == .textOnly, digest: digest)
         if fault == .droppedConnection {
-            var dropped = json(200, response)
+            var dropped = jsonSplicingImages(response)
             dropped.fault = .droppedConnection
             return dropped
         }
         if fault == .truncatedBody {
-            var cut = json(200, response)
+            var cut = jsonSplicingImages(response)
             cut.body = cut.body.prefix(cut.body.count / 2)
             cut.fault = .truncatedBody
             return cut
         }
-        guard streaming else { return json(200, response) }
+        guard streaming else { return jsonSplicingImages(response) }
         // Two chunks: the text first, then the image whole with the finish reason and usage.
         var first = response
         first.candidates?[0].content?.parts = response.candidates?[0].content?.parts?.filter { $0.text != nil }
@@ -189,8 +190,8 @@ public final class EmulatorEngine: Sendable {
         var parts = [Part(text: answer)]
         var imageTokens = 0
         if !textOnly, let dimensions = ImageDimensions.size(for: profile, aspectRatio: ratio, imageSize: size) {
-            let png = PNGEncoder.bands(width: dimensions.width, height: dimensions.height, colors: Self.colors(in: text))
-            parts.append(Part(inlineData: .init(mimeType: "image/png", data: png.base64EncodedString())))
+            let base64 = images.base64PNG(width: dimensions.width, height: dimensions.height, colors: Self.colors(in: text), grain: configuration.imageGrain)
+            parts.append(Part(inlineData: .init(mimeType: "image/png", data: base64)))
             imageTokens = profile.outputImageTokens(size: size)
         }
         let textTokens = TokenEstimator.gemini.estimate(answer)
@@ -358,8 +359,8 @@ public final class EmulatorEngine: Sendable {
         guard configuration.models.profile(model) != nil else {
             return wrapped(error(404, "NOT_FOUND", "models/\(model) is not found."))
         }
-        let png = PNGEncoder.bands(width: 1024, height: 1024, colors: Self.colors(in: prompt))
-        return json(200, ["created": 1_767_225_600, "data": [["b64_json": png.base64EncodedString()]]])
+        let base64 = images.base64PNG(width: 1024, height: 1024, colors: Self.colors(in: prompt), grain: configuration.imageGrain)
+        return json(200, ["created": 1_767_225_600, "data": [["b64_json": base64]]])
     }
 
     // MARK: - countTokens and models
@@ -413,6 +414,28 @@ public final class EmulatorEngine: Sendable {
     func json(_ status: Int, _ object: [String: Any]) -> EmulatorResponse {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return EmulatorResponse(status: status, contentType: "application/json; charset=UTF-8", body: data, fault: nil)
+    }
+
+    /// A 200 answer whose image data is spliced into the JSON as bytes instead of passing through
+    /// the encoder: a 1K image is 2 MB of base64, and the encoder's escaping scan of it cost more
+    /// than the rest of the answer.
+    func jsonSplicingImages(_ response: GenerateContentResponse) -> EmulatorResponse {
+        var skeleton = response
+        var payloads: [String] = []
+        for candidate in (skeleton.candidates ?? []).indices {
+            for part in (skeleton.candidates?[candidate].content?.parts ?? []).indices {
+                guard let data = skeleton.candidates?[candidate].content?.parts?[part].inlineData?.data, data.utf8.count > 4096 else { continue }
+                skeleton.candidates?[candidate].content?.parts?[part].inlineData?.data = "ONBRANDSPLICE\(payloads.count)X"
+                payloads.append(data)
+            }
+        }
+        var answer = json(200, skeleton)
+        for (index, payload) in payloads.enumerated() {
+            if let range = answer.body.range(of: Data("ONBRANDSPLICE\(index)X".utf8)) {
+                answer.body.replaceSubrange(range, with: Data(payload.utf8))
+            }
+        }
+        return answer
     }
 
     func json(_ status: Int, _ value: some Encodable) -> EmulatorResponse {
@@ -505,6 +528,38 @@ actor EngineState {
         guard scriptIndex < script.count else { return nil }
         defer { scriptIndex += 1 }
         return script[scriptIndex]
+    }
+}
+
+/// Generated images by size, colours and grain: the same request shape gets the same bytes, so a
+/// busy emulator draws each image once instead of once per call. Bounded at 512 MB of base64;
+/// emptied when full.
+final class ImageCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var images: [String: String] = [:]
+    private var bytes = 0
+    private static let capacity = 512 << 20
+
+    func base64PNG(width: Int, height: Int, colors: [PNGEncoder.Color], grain: Int) -> String {
+        let key = "\(width)x\(height)|\(grain)|" + colors.map { "\($0.red),\($0.green),\($0.blue)" }.joined(separator: ";")
+        lock.lock()
+        if let cached = images[key] {
+            lock.unlock()
+            return cached
+        }
+        lock.unlock()
+        let encoded = PNGEncoder.bands(width: width, height: height, colors: colors, grain: grain).base64EncodedString()
+        lock.lock()
+        defer { lock.unlock() }
+        if bytes + encoded.utf8.count > Self.capacity {
+            images.removeAll()
+            bytes = 0
+        }
+        if images[key] == nil {
+            images[key] = encoded
+            bytes += encoded.utf8.count
+        }
+        return encoded
     }
 }
 

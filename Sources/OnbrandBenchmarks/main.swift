@@ -57,6 +57,10 @@ if arguments.first == "tokenize", arguments.count >= 3 {
         texts.count, rounds, Double(tokens) / elapsed, Double(bytes * rounds) / 1e6 / elapsed))
     exit(0)
 }
+if arguments.first == "client" {
+    try await ClientBenchmark.run(Array(arguments.dropFirst()))
+    exit(0)
+}
 if arguments.first == "plan", arguments.count == 4 {
     // plan FEED BRAND_DIR TEMPLATE: every product × the template × the brand's first locale,
     // written as a plan to a temporary directory; ingest alone is timed first, in the same run.
@@ -82,7 +86,7 @@ if arguments.first == "plan", arguments.count == 4 {
     exit(0)
 }
 guard arguments.first == "ingest", let path = arguments.dropFirst().first else {
-    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR OUT.swift | tokenize MODEL FILE... | plan FEED BRAND TEMPLATE\n".utf8))
+    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR OUT.swift | tokenize MODEL FILE... | plan FEED BRAND TEMPLATE | client --base-url URL --out DIR [--count N] [--concurrency C] [--size S]\n".utf8))
     exit(64)
 }
 var repeats = 1

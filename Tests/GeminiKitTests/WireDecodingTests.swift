@@ -1,5 +1,5 @@
 import Foundation
-import GeminiKit
+@testable import GeminiKit
 import OnbrandTestSupport
 import Testing
 
@@ -152,5 +152,37 @@ import Testing
             FileResource.self,
             from: Data(#"{"name": "files/t5snrshrqff1", "mimeType": "jsonl", "sizeBytes": "202", "state": "ACTIVE", "source": "UPLOADED"}"#.utf8))
         #expect(file.size == 202 && file.state == .active)
+    }
+}
+
+/// The fast path for large image payloads decodes exactly what the plain decoder does.
+@Suite struct ImagePayloadSplitterTests {
+    static func body(payload: String, text: String = "Here it is.\\nALT: a \\\"red\\\" shoe") -> Data {
+        Data(
+            """
+            {"candidates": [{"content": {"role": "model", "parts": [{"text": "\(text)"},
+              {"inlineData": {"mimeType": "image/png", "data": "\(payload)"}}, {"inlineData" : {"data" :"\(payload.prefix(70_000))", "mimeType": "image/jpeg"}}]},
+              "finishReason": "STOP", "index": 0}], "modelVersion": "m", "responseId": "r"}
+            """.utf8)
+    }
+
+    @Test func matchesThePlainDecoder() throws {
+        let payload = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).base64EncodedString()
+        let body = Self.body(payload: payload)
+        let fast = try GenerateContentResponse.decodeSplittingImages(body)
+        let plain = try WireCoding.decoder().decode(GenerateContentResponse.self, from: body)
+        #expect(fast == plain)
+        #expect(fast.candidates?[0].content?.parts?[1].inlineData?.data == payload)
+        let ranges = try #require(body.withUnsafeBytes { ImagePayloadSplitter.dataStringRanges(in: $0, minimumLength: 65_536) })
+        #expect(ranges.count == 2)
+    }
+
+    @Test func escapedOrSmallPayloadsTakeThePlainPath() throws {
+        let escaped = String(repeating: "ab\\/cd", count: 20_000)
+        let body = Self.body(payload: escaped)
+        #expect(try GenerateContentResponse.decodeSplittingImages(body) == WireCoding.decoder().decode(GenerateContentResponse.self, from: body))
+        let small = Self.body(payload: "aGVsbG8=")
+        #expect(try GenerateContentResponse.decodeSplittingImages(small, minimumPayload: 4) == WireCoding.decoder().decode(GenerateContentResponse.self, from: small))
+        #expect(throws: (any Error).self) { try GenerateContentResponse.decodeSplittingImages(Data(("{\"candidates\": [\"" + String(repeating: "x", count: 70_000)).utf8)) }
     }
 }

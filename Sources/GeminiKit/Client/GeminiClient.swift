@@ -62,7 +62,7 @@ public struct GeminiClient: Sendable {
             throw GeminiError(code: .invalidRequest, status: nil, message: "the request could not be encoded: \(error)", model: model)
         }
         return try await call(model: model, method: "POST", path: "models/\(Self.modelPath(model)):generateContent", body: body) {
-            try WireCoding.decoder().decode(GenerateContentResponse.self, from: $0)
+            try GenerateContentResponse.decodeSplittingImages($0)
         }
     }
 

@@ -159,6 +159,35 @@ extension TestFiles {
         }
     }
 
+    /// A gateway template beside a Gemini one in proof mode: each model goes to its own provider,
+    /// and without a gateway the run refuses to start and says what to set.
+    @Test func eachTemplateGoesToItsModelsProvider() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            let template = """
+                {"id": "gateway-packshot", "version": "1", "model": "flux-1.1-pro-ultra",
+                 "output": {"responseModalities": ["IMAGE"], "aspectRatio": "1:1", "imageSize": "1K"},
+                 "sections": [{"id": "facts", "priority": "required", "text": "{{product.title}}."}],
+                 "prompt": "A clean packshot of {{product.title}} on white.",
+                 "altText": {"mode": "fallback-only", "fallback": "{{product.title}} on a white background"}}
+                """
+            let gatewayTemplate = try TestFiles.write(template, to: "gateway.json", in: directory)
+            var options = RunnerTests.options(out: directory, limit: 2)
+            options.templates = [gatewayTemplate, TestFiles.packageRoot.appendingPathComponent("templates/catalog-packshot.xml").path]
+            options.locales = ["en-US"]
+            let summary = try await Runner(options: options).run()
+            #expect(summary.backend == "emulator")
+            #expect(summary.succeeded == 4 && summary.failed == 0, "\(summary.failures)")
+            let folder = directory.appendingPathComponent("northwind/gateway-packshot")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".png") }.count == 2)
+
+            options.backend = .gemini
+            options.apiKey = "a-key"
+            options.baseURL = "http://127.0.0.1:9"
+            let error = await #expect(throws: RunError.self) { try await Runner(options: options).run() }
+            #expect(error?.description.contains("--gateway-url") == true)
+        }
+    }
+
     @Test func gatewayErrorsAreReadFromTheWrappedEnvelope() async throws {
         let emulator = try await EmulatorServer.start()
         defer { Task { await emulator.stop() } }

@@ -13,6 +13,22 @@ public enum Backend: String, Sendable, Codable, CaseIterable {
     case openai
 }
 
+/// Sends each model's calls to its provider: gateway models (profile provider `openai`, such as
+/// FLUX) to the OpenAI-compatible client, the rest to the native one.
+struct ProviderRouter: ImageGenerating {
+    var native: any ImageGenerating
+    var gateway: any ImageGenerating
+    var gatewayModels: Set<String>
+
+    func generateContent(model: String, request: GenerateContentRequest) async throws(GeminiError) -> GenerateContentResponse {
+        try await (gatewayModels.contains(model) ? gateway : native).generateContent(model: model, request: request)
+    }
+
+    func inputTokenLimit(model: String) async -> Int? {
+        await (gatewayModels.contains(model) ? gateway : native).inputTokenLimit(model: model)
+    }
+}
+
 /// Everything `onbrand run` takes.
 public struct RunOptions: Sendable {
     public var brandPath: String
@@ -29,6 +45,9 @@ public struct RunOptions: Sendable {
     public var isDryRun = false
     public var backend: Backend = .auto
     public var baseURL: String?
+    /// An OpenAI-compatible gateway for models whose profile names that provider (e.g. FLUX);
+    /// its key comes from `ONBRAND_GATEWAY_KEY` or `OPENAI_API_KEY`.
+    public var gatewayURL: String?
     public var models = ModelCatalog()
     /// `nil`: read `GEMINI_API_KEY` / `GOOGLE_API_KEY`.
     public var apiKey: String?
@@ -123,7 +142,8 @@ public final class Runner: Sendable {
         var backend = options.backend == .auto ? (key == nil ? Backend.emulator : .gemini) : options.backend
         if options.backend == .auto, options.baseURL != nil, key != nil { backend = .gemini }
         var emulator: RunningEmulator?
-        let client: any ImageGenerating
+        var client: any ImageGenerating
+        var gateway: (any ImageGenerating)?
         switch backend {
         case .gemini:
             guard let key else {
@@ -145,6 +165,9 @@ public final class Runner: Sendable {
             notice("PROOF MODE: no API key, so images come from Onbrand's built-in Gemini emulator at \(running.baseURL) (set GEMINI_API_KEY to use the real API)")
             client = GeminiClient(
                 configuration: .init(apiKey: "emulator", baseURL: running.baseURL, timeout: options.timeout, retry: options.retry), limiter: limiter())
+            gateway = OpenAICompatibleClient(
+                configuration: .init(apiKey: "emulator", baseURL: "\(running.baseURL)/v1beta/openai", timeout: options.timeout, retry: options.retry),
+                limiter: limiter())
         case .openai:
             let gatewayKey = options.apiKey ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? key
             guard let gatewayKey else {
@@ -161,10 +184,37 @@ public final class Runner: Sendable {
         defer { if let emulator { Task { await emulator.stop() } } }
         summary.backend = backend.rawValue
 
+        // Models whose profile names an OpenAI-compatible gateway go there, whatever the backend for the rest.
+        let gatewayModels = Set(inputs.templates.compactMap { template -> String? in
+            let id = template.model ?? "gemini-3.1-flash-image-preview"
+            return options.models.profile(id)?.provider == .openAICompatible ? id : nil
+        })
+        if backend != .openai, !gatewayModels.isEmpty {
+            if gateway == nil, let url = options.gatewayURL {
+                let environment = ProcessInfo.processInfo.environment
+                guard let key = ["ONBRAND_GATEWAY_KEY", "OPENAI_API_KEY"].lazy.compactMap({ environment[$0] }).first(where: { !$0.isEmpty }) else {
+                    throw RunError(diagnostics: [
+                        .error("--gateway-url needs a key", at: nil, hint: "set ONBRAND_GATEWAY_KEY (or OPENAI_API_KEY) in the environment")
+                    ])
+                }
+                gateway = OpenAICompatibleClient(
+                    configuration: .init(apiKey: key, baseURL: url, timeout: options.timeout, retry: options.retry), limiter: limiter())
+            }
+            guard let gateway else {
+                throw RunError(diagnostics: [
+                    .error(
+                        "templates use \(gatewayModels.sorted().joined(separator: ", ")), which is served by an OpenAI-compatible gateway", at: nil,
+                        hint: "pass --gateway-url URL (e.g. https://gateway.example/v1) and set ONBRAND_GATEWAY_KEY")
+                ])
+            }
+            client = ProviderRouter(native: client, gateway: gateway, gatewayModels: gatewayModels)
+        }
+        let provider = client
+
         // The input limit comes from the API when it answers; the profile is the fallback.
         var models = options.models
         for modelID in Set(inputs.templates.map { $0.model ?? "gemini-3.1-flash-image-preview" }) {
-            if let limit = await client.inputTokenLimit(model: modelID), var profile = models.profile(modelID), profile.inputTokenLimit != limit {
+            if let limit = await provider.inputTokenLimit(model: modelID), var profile = models.profile(modelID), profile.inputTokenLimit != limit {
                 profile.inputTokenLimit = limit
                 models = ModelCatalog(profiles: models.profiles.map { $0.id == profile.id ? profile : $0 })
             }
@@ -257,7 +307,7 @@ public final class Runner: Sendable {
                 group.addTask {
                     let outcome = await self.generate(
                         unit: unit, template: template, product: product, plan: plan, request: request, fingerprint: fingerprint,
-                        client: client, models: planModels, journal: journal, root: root, runID: runID, brand: brand,
+                        client: provider, models: planModels, journal: journal, root: root, runID: runID, brand: brand,
                         backend: backendName)
                     if let kind = outcome.failureKind {
                         await ledger.failed(kind: kind, cost: outcome.cost, wasRunning: true)

@@ -47,6 +47,9 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("base-url"), help: "The API's base URL (a gateway, or an emulator already running).")
     var baseURL: String?
 
+    @Option(name: .customLong("gateway-url"), help: "An OpenAI-compatible gateway for gateway models such as flux-1.1-pro-ultra (key: ONBRAND_GATEWAY_KEY).")
+    var gatewayURL: String?
+
     @Flag(help: "Print one JSON summary on standard output.")
     var json = false
 
@@ -72,6 +75,7 @@ struct Run: AsyncParsableCommand {
         options.isDryRun = isDryRun
         options.backend = backend ?? .auto
         options.baseURL = baseURL
+        options.gatewayURL = gatewayURL
         options.models = try inputs.modelCatalog()
         let display = ProgressDisplay()
         let runner = Runner(options: options, progress: { display.update($0) }, notice: { Output.note($0) })

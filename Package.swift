@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "GeminiKit", targets: ["GeminiKit"]),
         .library(name: "GeminiEmulator", targets: ["GeminiEmulator"]),
         .library(name: "OnbrandPipeline", targets: ["OnbrandPipeline"]),
+        .library(name: "OnbrandImage", targets: ["OnbrandImage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -104,6 +105,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OnbrandImage",
+            dependencies: ["OnbrandXML", "CZlib"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OnbrandTestSupport",
             dependencies: [],
             swiftSettings: swiftSettings
@@ -133,6 +139,12 @@ let package = Package(
         .testTarget(
             name: "GeminiKitTests",
             dependencies: ["GeminiKit", "GeminiEmulator", "OnbrandBudget", "OnbrandTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OnbrandImageTests",
+            dependencies: ["OnbrandImage", "GeminiEmulator", "OnbrandTestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

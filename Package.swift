@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "OnbrandPipeline",
             dependencies: [
-                "OnbrandInputs", "OnbrandBudget", "GeminiKit", "GeminiEmulator",
+                "OnbrandInputs", "OnbrandBudget", "GeminiKit", "GeminiEmulator", "OnbrandImage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -94,6 +94,7 @@ let package = Package(
                 "OnbrandInputs",
                 "OnbrandBudget",
                 "GeminiEmulator",
+                "OnbrandImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

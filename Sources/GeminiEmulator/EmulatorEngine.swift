@@ -186,10 +186,11 @@ public final class EmulatorEngine: Sendable {
         let size = request.generationConfig?.imageConfig?.imageSize
         let text = Self.text(of: request)
         let alt = Self.altText(from: text)
-        let answer = textOnly ? "I can describe the product, but I did not make an image this time." : "Here is the image.\nALT: \(alt)"
+        let answer = !profile.makesImages ? "ALT: \(alt)"
+            : textOnly ? "I can describe the product, but I did not make an image this time." : "Here is the image.\nALT: \(alt)"
         var parts = [Part(text: answer)]
         var imageTokens = 0
-        if !textOnly, let dimensions = ImageDimensions.size(for: profile, aspectRatio: ratio, imageSize: size) {
+        if !textOnly, profile.makesImages, let dimensions = ImageDimensions.size(for: profile, aspectRatio: ratio, imageSize: size) {
             let base64 = images.base64PNG(width: dimensions.width, height: dimensions.height, colors: Self.colors(in: text), grain: configuration.imageGrain)
             parts.append(Part(inlineData: .init(mimeType: "image/png", data: base64)))
             imageTokens = profile.outputImageTokens(size: size)
@@ -314,6 +315,12 @@ public final class EmulatorEngine: Sendable {
 
     private func validate(_ request: GenerateContentRequest, for profile: ModelProfile) -> EmulatorResponse? {
         let modalities = (request.generationConfig?.responseModalities ?? []).map { $0.uppercased() }
+        if !profile.makesImages {
+            guard !modalities.contains("IMAGE"), request.generationConfig?.imageConfig == nil else {
+                return error(400, "INVALID_ARGUMENT", "Model \(profile.id) does not generate images; ask for TEXT and send no imageConfig.")
+            }
+            return nil
+        }
         if !modalities.isEmpty, !modalities.contains("IMAGE") || modalities.contains(where: { $0 != "TEXT" && $0 != "IMAGE" }) {
             return error(
                 400, "INVALID_ARGUMENT",
@@ -468,18 +475,50 @@ public final class EmulatorEngine: Sendable {
     }
 
     /// Alt text naming the product, from the request's "Product: …" line when there is one.
+    /// Alt text naming the product, in the language the request asks for ("in the language of
+    /// the de-DE locale"), so proof runs in every locale pass the alt-text checks.
     static func altText(from text: String) -> String {
+        let language = requestedLanguage(in: text)
         for line in text.split(separator: "\n") where line.hasPrefix("Product: ") {
             var name = line.dropFirst(9)
             if let cut = name.range(of: " (ID") { name = name[..<cut.lowerBound] }
             while name.hasSuffix(".") { name = name.dropLast() }
-            return String("\(name) on a plain background".prefix(120))
+            let suffix: String = switch language {
+            case "de": " vor schlichtem Hintergrund"
+            case "fr": " sur un fond uni"
+            case "es": " sobre un fondo liso"
+            case "ja": "の商品写真。無地の背景の上に置かれています"
+            case "zh": "，纯色背景上的产品照片"
+            default: " on a plain background"
+            }
+            // Keep within the length the request asks for, shortening the name at a word.
+            let limit = min(maximumLength(in: text) ?? 120, 120)
+            var shortened = String(name)
+            while shortened.count + suffix.count > limit, let space = shortened.lastIndex(where: { $0 == " " || $0 == "," }) {
+                shortened = String(shortened[..<space])
+            }
+            return String((shortened + suffix).prefix(limit))
         }
         return "A product photograph in the brand's colours"
     }
 
+    /// N from "at most N characters" in the request, if it says so.
+    static func maximumLength(in text: String) -> Int? {
+        guard let marker = text.range(of: "at most ") else { return nil }
+        let digits = text[marker.upperBound...].prefix { $0.isNumber }
+        return Int(digits)
+    }
+
+    /// The language code of the locale the request names after "language of the", if any.
+    static func requestedLanguage(in text: String) -> String? {
+        guard let marker = text.range(of: "language of the ") else { return nil }
+        let code = text[marker.upperBound...].prefix(2)
+        return code.count == 2 && code.allSatisfy(\.isLetter) ? code.lowercased() : nil
+    }
+
     static func grounding(for text: String, answer: String, imageSearch: Bool) -> GroundingMetadata {
-        let query = altText(from: text).replacingOccurrences(of: " on a plain background", with: "") + " trends"
+        let query = (text.split(separator: "\n").first { $0.hasPrefix("Product: ") }.map { String($0.dropFirst(9).prefix { $0 != "(" && $0 != "." }) } ?? "product")
+            .trimmingCharacters(in: .whitespaces) + " trends"
         let sources = ["outsidemagazine.com", "gearpatrol.com", "rei.com"]
         let chunks = sources.enumerated().map { index, domain in
             GroundingMetadata.GroundingChunk(

@@ -68,7 +68,7 @@ public struct ImageResult: Sendable {
     }
 
     /// The text after the last `ALT:` marker, on its line.
-    static func altText(in text: String) -> String? {
+    public static func altText(in text: String) -> String? {
         for line in text.split(separator: "\n").reversed() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.uppercased().hasPrefix("ALT:") {

@@ -34,6 +34,11 @@ public struct ModelProfile: Sendable, Hashable, Codable {
     public var outputImageTokens: [String: Int]
     public var maximumReferenceImages: Int
     public var prices: Prices
+    /// `false` for text (and vision) models, used for alt-text repair and describe passes; `nil` means true.
+    public var outputsImages: Bool? = nil
+
+    /// Whether the model makes images (every profile but the text models).
+    public var makesImages: Bool { outputsImages ?? true }
 
     /// USD. Per-million rates for the native API; `perImage` for gateways that bill per image.
     public struct Prices: Sendable, Hashable, Codable {
@@ -210,5 +215,13 @@ extension ModelCatalog {
             supportsImageSearch: false, supportsTextOutput: false, supportsImageConfig: false, inputImageTokens: 0,
             outputImageTokens: ["default": 0], maximumReferenceImages: 0,
             prices: .init(inputPerMillion: 0, textOutputPerMillion: 0, imageOutputPerMillion: 0, perImage: 0.06, batchFactor: 1)),
+        // A text and vision model for the cheap second calls: repairing alt text that failed its
+        // checks, and describing images from models that write no text.
+        ModelProfile(
+            id: "gemini-2.5-flash-lite", aliases: [], displayName: "Gemini 2.5 Flash-Lite (text)", provider: .gemini,
+            inputTokenLimit: 1_048_576, outputTokenLimit: 65_536, imageSizes: [], aspectRatios: [], supportsGrounding: true,
+            supportsImageSearch: false, supportsTextOutput: true, supportsImageConfig: false, inputImageTokens: 258,
+            outputImageTokens: ["default": 0], maximumReferenceImages: 3000,
+            prices: .init(inputPerMillion: 0.10, textOutputPerMillion: 0.40, imageOutputPerMillion: 0), outputsImages: false),
     ]
 }

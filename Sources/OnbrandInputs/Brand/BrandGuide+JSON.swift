@@ -141,8 +141,18 @@ struct BrandJSONReader {
     static let voiceKeys = ["adjectives", "do", "dont", "samplePhrases", "bannedWords", "bannedClaims"]
 
     private mutating func palette(_ node: JSONNode) -> BrandGuide.Palette? {
-        guard fields.object(node, "palette", known: ["tokens", "tokenPrefix", "colors"]) != nil else { return nil }
+        guard fields.object(node, "palette", known: ["tokens", "tokenPrefix", "colors", "tolerance", "batchTolerance"]) != nil else { return nil }
         var palette = BrandGuide.Palette()
+        for (key, keyPath) in [("tolerance", \BrandGuide.Palette.tolerance), ("batchTolerance", \BrandGuide.Palette.batchTolerance)] {
+            guard let value = fields.double(node[key], "palette.\(key)") else { continue }
+            if value > 0, value <= 100 {
+                palette[keyPath: keyPath] = value
+            } else {
+                fields.diagnostics.error(
+                    "\(key) \(value) is not a ΔE2000 between 0 and 100", at: fields.location(node[key]!, "palette.\(key)"),
+                    hint: "3.0 is a difference most viewers notice side by side; 2.0 is strict")
+            }
+        }
         palette.tokensFile = fields.string(node["tokens"], "palette.tokens").map { path($0, node["tokens"]!, "palette.tokens") }
         palette.tokenPrefix = fields.string(node["tokenPrefix"], "palette.tokenPrefix")
         palette.colors = fields.objects(node["colors"], "palette.colors") { fields, node, path in

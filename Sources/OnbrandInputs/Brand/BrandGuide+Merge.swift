@@ -24,6 +24,8 @@ extension BrandGuide {
             var palette = child
             palette.tokensFile = child.tokensFile ?? parent.tokensFile
             palette.tokenPrefix = child.tokenPrefix ?? parent.tokenPrefix
+            palette.tolerance = child.tolerance ?? parent.tolerance
+            palette.batchTolerance = child.batchTolerance ?? parent.batchTolerance
             palette.colors = Self.mergeByKey(child.colors, parent.colors, key: \.name) { child, _ in child }
             return palette
         }

@@ -123,6 +123,16 @@ struct BrandXMLReader {
         var palette = BrandGuide.Palette()
         palette.tokensFile = element.attribute("tokens").flatMap { path($0, at: element) }
         palette.tokenPrefix = element.attribute("token-prefix")
+        for (name, keyPath) in [("tolerance", \BrandGuide.Palette.tolerance), ("batch-tolerance", \BrandGuide.Palette.batchTolerance)] {
+            guard let text = element.attribute(name) else { continue }
+            if let value = Double(text), value > 0, value <= 100 {
+                palette[keyPath: keyPath] = value
+            } else {
+                diagnostics.error(
+                    "\(name) \"\(text)\" is not a ΔE2000 between 0 and 100", at: location(element),
+                    hint: "3.0 is a difference most viewers notice side by side; 2.0 is strict")
+            }
+        }
         var colors: [BrandGuide.BrandColor] = []
         for child in element.elements {
             guard child.localName == "color" else {

@@ -47,8 +47,15 @@ public struct BrandGuide: Sendable, Hashable, Codable {
         /// Only tokens under this dotted path are imported (`color.brand`).
         public var tokenPrefix: String?
         public var colors: [BrandColor]?
+        /// ΔE2000 above which a dominant colour of a generated image is off-palette (3.0 when not given).
+        public var tolerance: Double?
+        /// The highest acceptable mean ΔE2000 over a run's images (2.0 when not given).
+        public var batchTolerance: Double?
 
         public init() {}
+
+        public static let defaultTolerance = 3.0
+        public static let defaultBatchTolerance = 2.0
     }
 
     public struct BrandColor: Sendable, Hashable, Codable {

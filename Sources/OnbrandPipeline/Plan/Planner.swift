@@ -26,6 +26,8 @@ public struct UnitPlan: Sendable {
     public var failure: String?
     /// The template's fallback alt text for this product, used when the model gives none.
     public var altTextFallback: String?
+    /// The template's alt-text instruction for this product, for a repair or describe call.
+    public var altTextInstruction: String? = nil
 }
 
 /// The budget of one request: what went in, what was cut and why, and what it will cost.
@@ -212,7 +214,9 @@ public final class Planner: @unchecked Sendable {
                         aspectRatio: template.output.aspectRatio.rawValue,
                         imageSize: profile.imageSizes.isEmpty ? nil : template.output.imageSize.rawValue)
                     : nil))
-        return UnitPlan(unit: unit, model: profile.id, request: request, report: report, failure: nil, altTextFallback: rendered.altTextFallback)
+        return UnitPlan(
+            unit: unit, model: profile.id, request: request, report: report, failure: nil, altTextFallback: rendered.altTextFallback,
+            altTextInstruction: (rendered.altTextInstruction.map { $0 + "\n" } ?? "") + Self.altTextContract)
     }
 
     /// The render context, with its brand and locale parts built once per locale and channel.

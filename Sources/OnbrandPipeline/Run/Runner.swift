@@ -3,6 +3,7 @@ public import GeminiEmulator
 public import GeminiKit
 public import OnbrandBudget
 public import OnbrandInputs
+import OnbrandImage
 
 /// Where generation requests go.
 public enum Backend: String, Sendable, Codable, CaseIterable {
@@ -48,6 +49,8 @@ public struct RunOptions: Sendable {
     /// An OpenAI-compatible gateway for models whose profile names that provider (e.g. FLUX);
     /// its key comes from `ONBRAND_GATEWAY_KEY` or `OPENAI_API_KEY`.
     public var gatewayURL: String?
+    /// Where the images will be served, to make the feeds' links absolute (`--image-base-url`).
+    public var imageBaseURL: String?
     public var models = ModelCatalog()
     /// `nil`: read `GEMINI_API_KEY` / `GOOGLE_API_KEY`.
     public var apiKey: String?
@@ -96,6 +99,13 @@ public struct RunSummary: Sendable, Codable {
     public var stoppedByBudget = false
     /// The run was asked to stop (Ctrl-C): calls in flight finished, no new ones started.
     public var interrupted = false
+    /// The review page (`index.html`) beside the outputs.
+    public var gallery: String?
+    /// Images with a failed check (size, Merchant Center, palette, alt text).
+    public var flagged = 0
+    /// Mean ΔE2000 of the images' dominant colours to the palette, and whether it is over the brand's batch tolerance.
+    public var paletteMeanDeltaE: Double?
+    public var paletteOverTolerance = false
 }
 
 /// Problems that stop a run before it starts.
@@ -335,6 +345,19 @@ public final class Runner: Sendable {
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         summary.imagesPerMinute = summary.seconds > 0 ? Double(summary.succeeded) / summary.seconds * 60 : 0
         summary.manifest = root.appendingPathComponent("manifest.jsonl").path
+
+        // Review: the batch palette check, the feeds and the gallery, over every image in the folder.
+        let review = try RunReview(
+            root: root, brandName: inputs.brand.name ?? inputs.brand.id,
+            batchTolerance: inputs.brand.palette?.batchTolerance ?? BrandGuide.Palette.defaultBatchTolerance)
+        try review.writeFeeds(imageBaseURL: options.imageBaseURL)
+        summary.gallery = try review.writeGallery().path
+        summary.flagged = review.entries.filter(RunReview.isFlagged).count
+        summary.paletteMeanDeltaE = review.paletteMeanDeltaE
+        summary.paletteOverTolerance = review.isPaletteFlagged
+        if review.isPaletteFlagged, let mean = review.paletteMeanDeltaE {
+            notice(String(format: "Palette: the images' mean ΔE2000 is %.2f, over the brand's batch tolerance of %.1f; see %@", mean, review.batchTolerance, summary.gallery ?? ""))
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try OutputWriter.write(try encoder.encode(summary), to: root.appendingPathComponent("summary.json"))
@@ -438,34 +461,57 @@ public final class Runner: Sendable {
         case .maxTokens: return fail("max tokens", "the answer reached the output token limit", cost: cost)
         case .other(let reason): return fail("other", reason, cost: cost)
         }
-        guard let image = result.image else { return fail("no image", "no image bytes", cost: cost) }
+        guard var image = result.image else { return fail("no image", "no image bytes", cost: cost) }
 
-        // The model's alt text, checked; when it fails and the template's fallback passes, the fallback.
+        // Alt text: the model's own (inline), or a describe call for models that write none; checked;
+        // when it fails, one repair call with the findings; then the template's fallback if that does better.
         let linter = AltTextLinter(brand: brand)
-        var alt = result.altText ?? plan.altTextFallback ?? product.title ?? product.id
-        var altSource = result.altText != nil ? "model" : "fallback"
-        var findings = linter.lint(alt, product: product, locale: unit.locale)
-        var rejected: [AltTextLinter.Finding]?
-        if altSource == "model", findings.contains(where: \.isError), let fallback = plan.altTextFallback {
-            let fallbackFindings = linter.lint(fallback, product: product, locale: unit.locale)
-            if fallbackFindings.filter(\.isError).count < findings.filter(\.isError).count {
-                rejected = findings
-                alt = fallback
-                altSource = "fallback"
-                findings = fallbackFindings
-            }
+        var attempts: [Sidecar.AltTextAttempt] = []
+        func attempt(_ text: String, _ source: String, cost: Double = 0) {
+            attempts.append(.init(source: source, text: text, lint: linter.lint(text, product: product, locale: unit.locale), costUSD: cost))
         }
+        let describes = template.altText.mode == .describe
+            || (template.altText.mode == .inline && result.altText == nil && profile?.supportsTextOutput == false)
+        if template.altText.mode == .inline, let text = result.altText {
+            attempt(text, "model")
+        } else if describes, let instruction = plan.altTextInstruction {
+            let described = await Self.askForAltText(client: client, models: models, image: image, mimeType: result.mimeType, product: product, prompt: instruction)
+            if let text = described.text { attempt(text, "describe", cost: described.cost) }
+        }
+        if let last = attempts.last, last.lint.contains(where: \.isError), let instruction = plan.altTextInstruction {
+            let problems = last.lint.filter(\.isError).map(\.message).joined(separator: "; ")
+            let prompt = instruction + "\nA previous alt text for this image was: \"\(last.text)\". It failed these checks: \(problems). Write a new one that passes them."
+            let repaired = await Self.askForAltText(client: client, models: models, image: image, mimeType: result.mimeType, product: product, prompt: prompt)
+            if let text = repaired.text { attempt(text, "repair", cost: repaired.cost) }
+        }
+        if let fallback = plan.altTextFallback ?? product.title, attempts.last.map({ $0.lint.contains(where: \.isError) }) ?? true {
+            attempt(fallback, "fallback")
+        }
+        // The first attempt without errors, else the one with the fewest.
+        let chosen = attempts.first { !$0.lint.contains(where: \.isError) }
+            ?? attempts.min { $0.lint.filter(\.isError).count < $1.lint.filter(\.isError).count }
+        let alt = chosen?.text ?? product.id
+        let altSource = chosen?.source ?? "fallback"
+        let findings = chosen?.lint ?? linter.lint(alt, product: product, locale: unit.locale)
+        let rejected = attempts.first.flatMap { $0.source == "model" && $0.source != altSource ? $0.lint : nil }
+        let extraCost = attempts.reduce(0) { $0 + $1.costUSD }
         let stem = "\(OutputWriter.safeStem(for: product.id)).\(unit.locale)"
         let folder = root.appendingPathComponent(OutputWriter.safeStem(for: template.id))
-        let imageName = "\(stem).\(OutputWriter.fileExtension(for: result.mimeType))"
+        // Name the file by what the bytes are, not what the answer said they were.
+        let detected = ImageContainer.format(of: image)
+        let imageName = "\(stem).\(detected == .jpeg ? "jpg" : detected == .png ? "png" : OutputWriter.fileExtension(for: result.mimeType))"
+        let (verification, embedded) = Self.verifyAndTag(
+            &image, name: imageName, alt: alt, unit: unit, template: template, product: product, brand: brand, profile: profile)
         let sidecar = Sidecar(
-            productID: product.id, templateID: template.id, templateVersion: template.version, locale: unit.locale, altText: alt,
-            altTextSource: altSource, altTextLint: findings, rejectedModelAltTextLint: rejected, model: plan.model, modelVersion: result.modelVersion, responseID: result.responseID, backend: backend,
+            productID: product.id, templateID: template.id, templateVersion: template.version, role: template.role, locale: unit.locale,
+            altText: alt,
+            altTextSource: altSource, altTextLint: findings, rejectedModelAltTextLint: rejected, altTextAttempts: attempts, model: plan.model, modelVersion: result.modelVersion, responseID: result.responseID, backend: backend,
             fingerprint: fingerprint, finishReason: result.finishReason?.rawValue, image: .init(
                 file: imageName, mimeType: result.mimeType, width: result.pixelSize?.width, height: result.pixelSize?.height,
                 aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue,
                 ratioMatches: result.matches(aspectRatio: template.output.aspectRatio.rawValue)),
-            grounding: result.grounding.map(Sidecar.Grounding.init), usage: .init(usage), costUSD: cost,
+            grounding: result.grounding.map(Sidecar.Grounding.init), verification: verification, embeddedMetadata: embedded,
+            usage: .init(usage), costUSD: cost + extraCost,
             startedAt: startedAt, finishedAt: Date())
         do {
             try OutputWriter.write(image, to: folder.appendingPathComponent(imageName))
@@ -485,6 +531,60 @@ public final class Runner: Sendable {
             return UnitOutcome(failureKind: "journal", reason: "\(error)", outputs: outputs, cost: cost)
         }
         return UnitOutcome(failureKind: nil, reason: nil, outputs: outputs, cost: cost)
+    }
+
+    /// The text model for alt-text repair and describe calls: cheap, and it sees images.
+    static let textModel = "gemini-2.5-flash-lite"
+
+    /// One text-only call with the image: the alt text from its `ALT:` line, and what it cost.
+    /// Through the gateway's chat/completions when the run has only a gateway.
+    static func askForAltText(
+        client: any ImageGenerating, models: ModelCatalog, image: Data, mimeType: String?, product: Product, prompt: String
+    ) async -> (text: String?, cost: Double) {
+        let facts = "Product: \(product.title ?? product.id) (ID \(product.id)).\n"
+        let blob = Part.Blob(mimeType: mimeType ?? "image/png", data: image.base64EncodedString())
+        let profile = models.profile(textModel)
+        if let gateway = client as? OpenAICompatibleClient {
+            let text = try? await gateway.chatCompletion(model: textModel, system: nil, text: facts + prompt, images: [blob])
+            return (text.flatMap(ImageResult.altText(in:)), 0)
+        }
+        let request = GenerateContentRequest(
+            contents: [Content(parts: [Part(inlineData: blob), Part(text: facts + prompt)])],
+            generationConfig: GenerationConfig(responseModalities: ["TEXT"]))
+        guard let response = try? await client.generateContent(model: textModel, request: request) else { return (nil, 0) }
+        let result = ImageResult(response)
+        let usage = result.usage ?? UsageMetadata()
+        let cost = profile?.cost(inputTokens: usage.inputTokens, imageTokens: 0, textOutputTokens: usage.outputTextTokens) ?? 0
+        return (result.altText, cost)
+    }
+
+    /// Checks the image against what was asked and writes the XMP (alt text in the unit's
+    /// language, an extended description, the AI source type) into it.
+    static func verifyAndTag(
+        _ image: inout Data, name: String, alt: String, unit: WorkUnit, template: PromptTemplate, product: Product, brand: BrandGuide,
+        profile: ModelProfile?
+    ) -> (ImageVerification, Sidecar.EmbeddedMetadata) {
+        let palette = (brand.palette?.colors ?? []).compactMap { color in color.hex.isEmpty ? nil : (name: color.name, hex: color.hex) }
+        let verifier = ImageVerifier(palette: palette, threshold: brand.palette?.tolerance ?? BrandGuide.Palette.defaultTolerance)
+        let size = profile.flatMap { ImageDimensions.size(for: $0, aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue) }
+        let category = [product.googleProductCategory, product.productType].compactMap { $0?.lowercased() }.joined(separator: " ")
+        let verification = verifier.verify(
+            image,
+            expecting: .init(
+                aspectRatio: template.output.aspectRatio.rawValue, width: size?.width, height: size?.height, fileName: name,
+                merchantRules: template.role != nil || template.channel == "ecommerce",
+                isApparel: ["apparel", "clothing", "bekleidung", "shoes", "footwear"].contains { category.contains($0) }))
+        // The extended description adds the product's own facts, as the catalog gives them, to the alt text.
+        let facts = [product.title, product.color, product.material, product.pattern, product.size].compactMap { $0 }.filter { !alt.contains($0) }
+        let metadata = ImageMetadata(
+            altText: [.init(language: unit.locale, text: alt)],
+            extendedDescription: [.init(language: unit.locale, text: facts.isEmpty ? alt : "\(alt) (\(facts.joined(separator: ", ")))")])
+        do {
+            image = try ImageContainer.embedding(xmp: XMPPacket.build(metadata), in: image)
+            return (verification, .init(written: true, altTextLanguages: ["x-default", unit.locale], digitalSourceType: metadata.digitalSourceType))
+        } catch {
+            return (verification, .init(written: false, altTextLanguages: [], digitalSourceType: nil, problem: error.reason))
+        }
     }
 
     /// The failure groups of the summary.

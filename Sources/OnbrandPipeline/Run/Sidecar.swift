@@ -1,5 +1,6 @@
 public import Foundation
 import GeminiKit
+public import OnbrandImage
 
 /// `<name>.json` beside every image: what was asked, what came back, what it cost. Never holds
 /// the API key.
@@ -7,14 +8,18 @@ public struct Sidecar: Sendable, Codable {
     public var productID: String
     public var templateID: String
     public var templateVersion: String
+    /// The template's Merchant Center role (`image_link`, `lifestyle_image_link` …), if any.
+    public var role: String?
     public var locale: String
     public var altText: String
     /// `model` (the model's ALT line) or `fallback` (built from product data).
     public var altTextSource: String
     /// What the alt-text check found in the text kept (warnings, or errors nothing could fix).
     public var altTextLint: [AltTextLinter.Finding]
-    /// When the model's alt text was replaced by the fallback: why.
+    /// When the model's alt text was replaced: why.
     public var rejectedModelAltTextLint: [AltTextLinter.Finding]?
+    /// Every alt text tried, in order (model, describe, repair, fallback), with its checks and cost.
+    public var altTextAttempts: [AltTextAttempt]?
     public var model: String
     public var modelVersion: String?
     public var responseID: String?
@@ -24,6 +29,10 @@ public struct Sidecar: Sendable, Codable {
     public var finishReason: String?
     public var image: Image
     public var grounding: Grounding?
+    /// What was checked in the image (ratio, size, Merchant Center rules, palette).
+    public var verification: ImageVerification?
+    /// The XMP written into the image (alt text, extended description, AI source type), or why none was.
+    public var embeddedMetadata: EmbeddedMetadata?
     public var usage: Usage
     public var costUSD: Double
     public var startedAt: Date
@@ -38,6 +47,21 @@ public struct Sidecar: Sendable, Codable {
         public var imageSize: String
         /// Whether the pixels are within 3 % of the requested ratio (proxies drop `imageConfig`).
         public var ratioMatches: Bool?
+    }
+
+    public struct AltTextAttempt: Sendable, Codable {
+        /// `model`, `describe`, `repair` or `fallback`.
+        public var source: String
+        public var text: String
+        public var lint: [AltTextLinter.Finding]
+        public var costUSD: Double
+    }
+
+    public struct EmbeddedMetadata: Sendable, Codable {
+        public var written: Bool
+        public var altTextLanguages: [String]
+        public var digitalSourceType: String?
+        public var problem: String?
     }
 
     public struct Grounding: Sendable, Codable {

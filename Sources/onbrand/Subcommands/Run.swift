@@ -47,6 +47,9 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("base-url"), help: "The API's base URL (a gateway, or an emulator already running).")
     var baseURL: String?
 
+    @Option(name: .customLong("image-base-url"), help: "Where the images will be served; makes the Merchant Center and Shopify feeds' links absolute.")
+    var imageBaseURL: String?
+
     @Option(name: .customLong("gateway-url"), help: "An OpenAI-compatible gateway for gateway models such as flux-1.1-pro-ultra (key: ONBRAND_GATEWAY_KEY).")
     var gatewayURL: String?
 
@@ -76,6 +79,7 @@ struct Run: AsyncParsableCommand {
         options.backend = backend ?? .auto
         options.baseURL = baseURL
         options.gatewayURL = gatewayURL
+        options.imageBaseURL = imageBaseURL
         options.models = try inputs.modelCatalog()
         let display = ProgressDisplay()
         let runner = Runner(options: options, progress: { display.update($0) }, notice: { Output.note($0) })
@@ -122,6 +126,12 @@ struct Run: AsyncParsableCommand {
         if summary.interrupted { lines.append("interrupted: run the same command again to carry on") }
         lines.append("images: \(Output.shortPath(summary.outputDirectory))/")
         if let manifest = summary.manifest { lines.append("manifest: \(Output.shortPath(manifest))") }
+        if let gallery = summary.gallery {
+            lines.append("review: \(Output.shortPath(gallery)) (\(summary.flagged) flagged); feeds: \(Output.shortPath(summary.outputDirectory))/feeds/")
+        }
+        if let mean = summary.paletteMeanDeltaE {
+            lines.append(String(format: "palette: mean ΔE2000 %.2f%@", mean, summary.paletteOverTolerance ? " — over the brand's batch tolerance" : ""))
+        }
         return lines.joined(separator: "\n")
     }
 }

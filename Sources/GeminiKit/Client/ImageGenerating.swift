@@ -1,3 +1,5 @@
+public import Foundation
+
 /// What the run needs from a provider: one image call, and the model's input limit when the
 /// provider can tell. The native ``GeminiClient`` and the ``OpenAICompatibleClient`` both serve.
 public protocol ImageGenerating: Sendable {
@@ -9,5 +11,30 @@ public protocol ImageGenerating: Sendable {
 extension GeminiClient: ImageGenerating {
     public func inputTokenLimit(model: String) async -> Int? {
         try? await self.model(model).inputTokenLimit
+    }
+}
+
+/// Providers that keep files (the Files API), so a run uploads each brand image once and every
+/// request refers to it.
+public protocol FileStoring: Sendable {
+    /// Makes sure `files/{id}` exists and is active, uploading `data` when it does not. Callers
+    /// derive `id` from the content, so an existing file of that name holds the same bytes.
+    func ensureFile(id: String, data: Data, mimeType: String, displayName: String?) async throws(GeminiError) -> FileResource
+}
+
+extension GeminiClient: FileStoring {
+    public func ensureFile(id: String, data: Data, mimeType: String, displayName: String?) async throws(GeminiError) -> FileResource {
+        do {
+            var existing = try await file(id)
+            // Images are usually active at once; wait briefly for one still processing.
+            for _ in 0..<10 where existing.state == .processing {
+                try? await Task.sleep(for: .seconds(1))
+                existing = try await file(id)
+            }
+            if existing.state == .active { return existing }
+        } catch let error where error.status == 403 || error.status == 404 {
+            // Not there (or expired): upload it below.
+        }
+        return try await uploadFile(data, mimeType: mimeType, id: id, displayName: displayName)
     }
 }

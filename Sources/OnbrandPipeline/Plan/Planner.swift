@@ -1,4 +1,5 @@
-import Foundation
+import Crypto
+public import Foundation
 public import GeminiKit
 public import OnbrandBudget
 public import OnbrandInputs
@@ -78,11 +79,22 @@ public final class Planner: @unchecked Sendable {
         public var expectedTextOutputTokens: Int
         /// Estimates within this share of the limit ask for an exact count.
         public var exactCountMargin: Double
+        /// How the brand's own images (references, logo) travel.
+        public var brandImages: BrandImages
+
+        public enum BrandImages: String, Sendable, CaseIterable {
+            /// Uploaded once through the Files API under a name made from their content, and
+            /// referenced by URI: a request is a few KB instead of carrying every image again.
+            case filesAPI = "files"
+            /// Base64 in every request (gateways without a Files API; one-off requests).
+            case inline
+        }
 
         public init(
             budget: Int? = nil, defaultModel: String = "gemini-3.1-flash-image-preview", counter: TokenCounter = .estimate,
-            expectedTextOutputTokens: Int = 200, exactCountMargin: Double = 0.05
+            expectedTextOutputTokens: Int = 200, exactCountMargin: Double = 0.05, brandImages: BrandImages = .filesAPI
         ) {
+            self.brandImages = brandImages
             self.budget = budget
             self.defaultModel = defaultModel
             self.counter = counter
@@ -99,7 +111,7 @@ public final class Planner: @unchecked Sendable {
     public let models: ModelCatalog
     public let options: Options
     private let packer: SectionPacker
-    private let imageCache = ImageCache()
+    let imageCache = ImageCache()
     /// Distinguishes this planner's cached render parts from another brand's.
     private let instanceID = UUID().uuidString
     private let contextLock = NSLock()
@@ -264,15 +276,15 @@ public final class Planner: @unchecked Sendable {
             var parts: [Part] = []
             var captions: [String] = []
             for reference in references {
-                guard let blob = imageCache.blob(reference.file) else { continue }
-                parts.append(Part(inlineData: blob))
+                guard let part = brandImagePart(reference.file) else { continue }
+                parts.append(part)
                 captions.append("Reference image \(parts.count): \(reference.description)")
             }
             return (parts, captions.joined(separator: "\n"))
         case .logo:
-            guard let file = brand.logo?.file, let blob = imageCache.blob(file) else { return ([], "") }
+            guard let file = brand.logo?.file, let part = brandImagePart(file) else { return ([], "") }
             let rules = brand.logo?.rules ?? []
-            return ([Part(inlineData: blob)], (["The brand's logo:"] + rules).joined(separator: " "))
+            return ([part], (["The brand's logo:"] + rules).joined(separator: " "))
         case .productImages:
             // Remote product photos: referenced by URL here; the run fetches and inlines them.
             let links = Array(([product.imageLink].compactMap { $0 } + product.additionalImageLinks).prefix(max(limit, 1)))
@@ -284,10 +296,39 @@ public final class Planner: @unchecked Sendable {
     }
 }
 
-/// Reads brand images once and keeps their base64.
+/// A brand image to upload through the Files API before the requests that name it are sent.
+public struct BrandFile: Sendable, Hashable {
+    /// `onbrand-` and 32 hex digits of the content's SHA-256: the same bytes get the same name in
+    /// every run, so a run finds what an earlier one uploaded.
+    public var id: String
+    public var path: String
+    public var mimeType: String
+    public var uri: String { "https://generativelanguage.googleapis.com/v1beta/files/\(id)" }
+
+    public init(path: String, data: Data) {
+        self.id = "onbrand-" + SHA256.hash(data: data).prefix(16).map { String(format: "%02x", $0) }.joined()
+        self.path = path
+        self.mimeType = MimeType.forPath(path)
+    }
+}
+
+extension Planner {
+    /// The brand files the plans so far refer to (Files API mode).
+    public var brandFiles: [BrandFile] { imageCache.referencedFiles }
+
+    func brandImagePart(_ path: String) -> Part? {
+        switch options.brandImages {
+        case .inline: imageCache.blob(path).map { Part(inlineData: $0) }
+        case .filesAPI: imageCache.file(path).map { Part(fileData: .init(mimeType: $0.mimeType, fileUri: $0.uri)) }
+        }
+    }
+}
+
+/// Reads brand images once and keeps their base64, or their Files API names.
 final class ImageCache: @unchecked Sendable {
     private let lock = NSLock()
     private var blobs: [String: Part.Blob?] = [:]
+    private var files: [String: BrandFile?] = [:]
 
     func blob(_ path: String) -> Part.Blob? {
         lock.lock()
@@ -296,6 +337,21 @@ final class ImageCache: @unchecked Sendable {
         let blob = FileManager.default.contents(atPath: path).map { Part.Blob(mimeType: MimeType.forPath(path), data: $0.base64EncodedString()) }
         blobs[path] = blob
         return blob
+    }
+
+    func file(_ path: String) -> BrandFile? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = files[path] { return cached }
+        let file = FileManager.default.contents(atPath: path).map { BrandFile(path: path, data: $0) }
+        files[path] = file
+        return file
+    }
+
+    var referencedFiles: [BrandFile] {
+        lock.lock()
+        defer { lock.unlock() }
+        return files.values.compactMap { $0 }.sorted { $0.path < $1.path }
     }
 }
 

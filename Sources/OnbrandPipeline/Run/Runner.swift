@@ -30,6 +30,15 @@ struct ProviderRouter: ImageGenerating {
     }
 }
 
+extension ProviderRouter: FileStoring {
+    func ensureFile(id: String, data: Data, mimeType: String, displayName: String?) async throws(GeminiError) -> FileResource {
+        guard let store = native as? any FileStoring else {
+            throw GeminiError(code: .invalidRequest, status: nil, message: "the provider keeps no files", model: id)
+        }
+        return try await store.ensureFile(id: id, data: data, mimeType: mimeType, displayName: displayName)
+    }
+}
+
 /// Everything `onbrand run` takes.
 public struct RunOptions: Sendable {
     public var brandPath: String
@@ -229,7 +238,9 @@ public final class Runner: Sendable {
                 models = ModelCatalog(profiles: models.profiles.map { $0.id == profile.id ? profile : $0 })
             }
         }
-        let planner = Planner(brand: inputs.brand, models: models)
+        // Brand images go through the Files API where the provider has one; a gateway gets prompts only.
+        let planner = Planner(
+            brand: inputs.brand, models: models, options: .init(brandImages: provider is any FileStoring ? .filesAPI : .inline))
         let brandDigest = Fingerprint.digest(of: inputs.brand)
 
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -271,6 +282,22 @@ public final class Runner: Sendable {
         if options.isDryRun {
             summary.manifest = nil
             return summary
+        }
+
+        // The brand images the requests refer to, uploaded once (or found from an earlier run).
+        if let store = provider as? any FileStoring, toSend > 0 {
+            for file in planner.brandFiles {
+                guard let data = FileManager.default.contents(atPath: file.path) else {
+                    throw RunError(diagnostics: [.error("cannot read the brand image \(file.path)", at: nil, hint: "check the brand guide's image paths")])
+                }
+                do {
+                    _ = try await store.ensureFile(id: file.id, data: data, mimeType: file.mimeType, displayName: (file.path as NSString).lastPathComponent)
+                } catch {
+                    throw RunError(diagnostics: [
+                        .error("could not upload the brand image \(file.path) through the Files API: \(error.description)", at: nil, hint: nil)
+                    ])
+                }
+            }
         }
 
         // Pass 2: send, at most `concurrency` at a time.

@@ -30,6 +30,9 @@ struct Plan: ParsableCommand {
         if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of tokens") }
     }
 
+    @Flag(name: .customLong("inline-images"), help: "Put the brand's images in every request as base64 instead of referring to them through the Files API.")
+    var inlineImages = false
+
     func run() throws {
         let printer = DiagnosticPrinter()
         let loaded = try LoadedInputs.load(brand: inputs.brand, catalog: inputs.catalog, templates: inputs.templates, printer: printer)
@@ -45,7 +48,9 @@ struct Plan: ParsableCommand {
         for locale in unitLocales where loaded.brand.locale(locale) == nil && !loaded.brand.localeCodes.contains(locale) {
             Output.note("warning: brand \(loaded.brand.id) has no rules for locale \(locale); the brand's defaults apply")
         }
-        let planner = Planner(brand: loaded.brand, models: catalogModels, options: .init(budget: budget, counter: counter))
+        let planner = Planner(
+            brand: loaded.brand, models: catalogModels,
+            options: .init(budget: budget, counter: counter, brandImages: inlineImages ? .inline : .filesAPI))
         let directory = URL(fileURLWithPath: inputs.out).appendingPathComponent(loaded.brand.id).appendingPathComponent("plan")
         let writer = try PlanWriter(directory: directory)
         let reader = try loaded.openCatalog(printer: printer)

@@ -75,7 +75,10 @@ if arguments.first == "plan", arguments.count == 4 {
     let writer = try PlanWriter(directory: directory)
     let reader = try CatalogReader(contentsOf: feed)
     let locale = brand.localeCodes[0]
-    while let product = try reader.next() { try writer.write(planner.plan(template, product: product, locale: locale)) }
+    let workers = Int(ProcessInfo.processInfo.environment["PLAN_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+    try ParallelPlanning.run(planner: planner, writer: writer, workers: workers) {
+        try reader.next().map { ParallelPlanning.Unit(template: template, product: $0, locale: locale) }
+    }
     let summary = try writer.finish()
     let elapsed = ContinuousClock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

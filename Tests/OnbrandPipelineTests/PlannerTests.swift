@@ -47,6 +47,27 @@ import Testing
         #expect(first.request?.tools == nil, "no grounding asked")
     }
 
+    /// Planning on several threads writes the same bytes, in the same order, as on one.
+    @Test func parallelPlansAreByteIdentical() throws {
+        let (brand, products) = try Self.northwind()
+        let templates = [try Self.template("catalog-packshot.xml"), try Self.template("lifestyle-trends.xml")]
+        try TestFiles.withTemporaryDirectory { directory in
+            var outputs: [Data] = []
+            for workers in [1, 2, 3] {
+                let folder = directory.appendingPathComponent("w\(workers)")
+                let writer = try PlanWriter(directory: folder)
+                var units = products.flatMap { product in
+                    templates.flatMap { template in brand.localeCodes.map { ParallelPlanning.Unit(template: template, product: product, locale: $0) } }
+                }.reversed() as [ParallelPlanning.Unit]
+                try ParallelPlanning.run(planner: Planner(brand: brand), writer: writer, workers: workers) { units.popLast() }
+                let summary = try writer.finish()
+                #expect(summary.units == products.count * 2 * brand.localeCodes.count)
+                outputs.append(try Data(contentsOf: folder.appendingPathComponent("requests.jsonl")) + Data(contentsOf: folder.appendingPathComponent("budget.jsonl")))
+            }
+            #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2])
+        }
+    }
+
     @Test func groundedTemplatesAskForWebAndImageSearch() throws {
         let (brand, products) = try Self.northwind()
         let plan = Planner(brand: brand).plan(try Self.template("lifestyle-trends.xml"), product: products[0], locale: "en-US")

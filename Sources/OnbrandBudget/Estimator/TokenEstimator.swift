@@ -37,6 +37,11 @@ public struct TokenEstimator: Sendable {
         fingerprints: VocabularyFingerprints.decode(VocabularyFingerprints.encoded),
         longestPieceBytes: VocabularyFingerprints.longestPieceBytes, margin: VocabularyFingerprints.margin)
 
+    /// A cut stops looking further after this many scalars in a row that end no piece: BPE
+    /// pieces grow from pieces, so a longer match after eight misses is rare (measured on the
+    /// corpus: the same worst errors, MAE 0.68 % → 0.72 %, a third of the lookups).
+    static let missesBeforeGivingUp = 8
+
     /// The estimated token count of `text`; 0 for empty text.
     public func estimate(_ text: String) -> Int {
         let pieces = greedyPieceCount(text)
@@ -53,7 +58,8 @@ public struct TokenEstimator: Sendable {
                 var hash = FNV1a.offset
                 var end = start
                 var longest = 0
-                while end < bytes.count, end - start < longestPieceBytes {
+                var misses = 0
+                while end < bytes.count, end - start < longestPieceBytes, misses < Self.missesBeforeGivingUp {
                     // Extend by one whole scalar; pieces end on scalar boundaries.
                     let width = UTF8.scalarWidth(leading: bytes[end])
                     let stop = min(end + width, bytes.count)
@@ -61,7 +67,12 @@ public struct TokenEstimator: Sendable {
                         hash = FNV1a.step(hash, bytes[end])
                         end += 1
                     }
-                    if pieces.contains(FNV1a.fingerprint(hash)) { longest = end }
+                    if pieces.contains(FNV1a.fingerprint(hash)) {
+                        longest = end
+                        misses = 0
+                    } else {
+                        misses += 1
+                    }
                 }
                 if longest > start {
                     count += 1

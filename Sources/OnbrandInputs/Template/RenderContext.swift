@@ -6,6 +6,17 @@ public struct RenderContext: Sendable, Hashable {
         case list([Value])
         case map([String: Value])
 
+        /// The value's structure without its text: which keys hold what, empty strings and booleans
+        /// told apart, a list by the shapes of its items. Values of one shape resolve the same tags.
+        var shape: String {
+            switch self {
+            case .string(let string): string.isEmpty ? "e" : "s"
+            case .bool(let bool): bool ? "t" : "f"
+            case .list(let values): "[" + Set(values.map(\.shape)).sorted().joined(separator: ",") + "]"
+            case .map(let members): "{" + members.keys.sorted().map { "\($0):\(members[$0]!.shape)" }.joined(separator: ",") + "}"
+            }
+        }
+
         /// The form swift-mustache walks: dictionaries, arrays, strings.
         var mustacheValue: Any {
             switch self {

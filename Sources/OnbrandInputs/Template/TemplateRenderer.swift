@@ -30,8 +30,16 @@ public enum TemplateRenderer {
     public static func render(
         _ template: PromptTemplate, context: RenderContext, subject: String? = nil
     ) throws(DiagnosticError) -> Rendered {
-        let problems = check(template, against: context, subject: subject)
-        if problems.contains(where: { $0.severity == .error }) { throw DiagnosticError(problems) }
+        // Whether every tag resolves depends only on which fields the product has, not on their
+        // text: a template that checked clean for one product of a shape is clean for all of them.
+        let cleanKey = context.sharedPartKey.map { shared in
+            "\(template.sourceFile ?? "")|\(template.id)|\(template.version)|\(shared)|" + (context.root["product"]?.shape ?? "")
+        }
+        if !(cleanKey.map(CompiledTexts.shared.isClean) ?? false) {
+            let problems = check(template, against: context, subject: subject)
+            if problems.contains(where: { $0.severity == .error }) { throw DiagnosticError(problems) }
+            if let cleanKey { CompiledTexts.shared.markClean(cleanKey) }
+        }
         let object = context.root.mapValues(\.mustacheValue)
         func render(_ text: TemplateText) throws(DiagnosticError) -> String {
             do {
@@ -376,6 +384,22 @@ final class CompiledTexts: @unchecked Sendable {
         let entry = Entry(template: template, usesProduct: usesProduct)
         templates[source] = entry
         return entry
+    }
+
+    private var cleanChecks: Set<String> = []
+
+    /// Whether a template was checked clean against a context of this shape.
+    func isClean(_ key: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cleanChecks.contains(key)
+    }
+
+    func markClean(_ key: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if cleanChecks.count >= 4096 { cleanChecks.removeAll(keepingCapacity: true) }
+        cleanChecks.insert(key)
     }
 
     /// The text rendered for this brand and locale, rendered once.

@@ -1,5 +1,5 @@
 public import Foundation
-import GeminiKit
+public import GeminiKit
 
 /// Totals for a plan, and what a reader needs to act on it.
 public struct PlanSummary: Sendable, Codable {
@@ -76,7 +76,28 @@ public final class PlanWriter {
         var budget: BudgetReport
     }
 
+    /// A unit's two lines, encoded; any thread may make them.
+    public struct EncodedLines: Sendable {
+        var request: Data?
+        var report: Data
+    }
+
+    /// Encodes a plan's lines without touching the writer's state, so workers can encode in parallel.
+    public static func encode(_ plan: UnitPlan, with encoder: JSONEncoder = WireCoding.encoder()) throws -> EncodedLines {
+        var request: Data?
+        if let body = plan.request {
+            request = try encoder.encode(RequestLine(unit: plan.unit, model: plan.model, request: body)) + Data([0x0A])
+        }
+        let report = try encoder.encode(ReportLine(unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report)) + Data([0x0A])
+        return EncodedLines(request: request, report: report)
+    }
+
     public func write(_ plan: UnitPlan) throws {
+        try write(plan, lines: Self.encode(plan, with: encoder))
+    }
+
+    /// Adds a plan whose lines were encoded already (in order: the plan's lines follow the catalog).
+    public func write(_ plan: UnitPlan, lines: EncodedLines) throws {
         summary.units += 1
         summary.isExact = plan.report.isExact
         let key = "\(plan.unit.templateID)\u{0}\(plan.unit.locale)"
@@ -100,8 +121,8 @@ public final class PlanWriter {
             summary.groups[index].inputTokens += plan.report.inputTokens
             summary.groups[index].costUSD += plan.report.costUSD
             if plan.report.needsExactCount { summary.needsExactCount += 1 }
-            pendingRequests += try encoder.encode(RequestLine(unit: plan.unit, model: plan.model, request: request))
-            pendingRequests.append(0x0A)
+            _ = request
+            if let line = lines.request { pendingRequests += line }
         } else {
             summary.failed += 1
             summary.groups[index].failed += 1
@@ -109,8 +130,7 @@ public final class PlanWriter {
         }
         summary.trimmedSections += plan.report.sections.filter { $0.outcome == .trimmed }.count
         summary.droppedSections += plan.report.sections.filter { $0.outcome == .dropped }.count
-        pendingReports += try encoder.encode(ReportLine(unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report))
-        pendingReports.append(0x0A)
+        pendingReports += lines.report
         if pendingRequests.count + pendingReports.count >= Self.flushSize { try flush() }
     }
 

@@ -55,12 +55,16 @@ struct Plan: ParsableCommand {
         let writer = try PlanWriter(directory: directory)
         let reader = try loaded.openCatalog(printer: printer)
         do {
-            while let product = try reader.next() {
-                for template in loaded.templates {
-                    for locale in unitLocales {
-                        try writer.write(planner.plan(template, product: product, locale: locale))
+            // Units in catalog order (product, then template, then locale), planned on every core.
+            var pending: [ParallelPlanning.Unit] = []
+            try ParallelPlanning.run(planner: planner, writer: writer) {
+                if pending.isEmpty, let product = try reader.next() {
+                    for template in loaded.templates {
+                        for locale in unitLocales { pending.append(.init(template: template, product: product, locale: locale)) }
                     }
+                    pending.reverse()
                 }
+                return pending.popLast()
             }
         } catch let error as DiagnosticError {
             printer.print(error.diagnostics)

@@ -483,13 +483,22 @@ public final class EmulatorEngine: Sendable {
             var name = line.dropFirst(9)
             if let cut = name.range(of: " (ID") { name = name[..<cut.lowerBound] }
             while name.hasSuffix(".") { name = name.dropLast() }
-            let suffix: String = switch language {
-            case "de": " vor schlichtem Hintergrund"
-            case "fr": " sur un fond uni"
-            case "es": " sobre un fondo liso"
-            case "ja": "の商品写真。無地の背景の上に置かれています"
-            case "zh": "，纯色背景上的产品照片"
-            default: " on a plain background"
+            // A scene when the prompt asks for the product in use, a plain background otherwise.
+            // (A repair call names the scene only through the earlier alt text it quotes.)
+            let inUse = [" in use", "im Einsatz", "en plein air", "al aire libre", "屋外", "户外"].contains { text.contains($0) }
+            let suffix: String = switch (language, inUse) {
+            case ("de", false): " vor schlichtem Hintergrund"
+            case ("de", true): " im Einsatz im Freien"
+            case ("fr", false): " sur un fond uni"
+            case ("fr", true): " utilisé en plein air"
+            case ("es", false): " sobre un fondo liso"
+            case ("es", true): " en uso al aire libre"
+            case ("ja", false): "。無地の明るい背景の中央に置かれています"
+            case ("ja", true): "を屋外の自然の中で使っている様子"
+            case ("zh", false): "，纯色背景上的产品照片"
+            case ("zh", true): "在户外使用的照片"
+            case (_, false): " on a plain background"
+            case (_, true): " in use outdoors"
             }
             // Keep within the length the request asks for, shortening the name at a word.
             let limit = min(maximumLength(in: text) ?? 120, 120)

@@ -111,6 +111,18 @@ import Testing
             let rss = try String(contentsOf: root.appendingPathComponent("feeds/merchant-supplemental.en-US.xml"), encoding: .utf8)
             #expect(rss.contains("<g:image_link>https://cdn.example.com/nw/catalog-packshot/"))
 
+            // Alt text repeated across one product's images in one language is flagged for review.
+            let review = try RunReview(root: root, brandName: "Northwind", batchTolerance: 2)
+            #expect(review.flaggedCount == 0 && review.duplicateAltTexts.isEmpty)
+            let lifestyle = root.appendingPathComponent("lifestyle-trends")
+            let packshotFile = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(".en-US.json") })
+            var copy = try JSONSerialization.jsonObject(with: Data(contentsOf: lifestyle.appendingPathComponent(packshotFile))) as! [String: Any]
+            copy["altText"] = try Self.sidecars(folder).first { $0["locale"] as? String == "en-US" && ($0["image"] as? [String: Any])?["file"] as? String == packshotFile.replacingOccurrences(of: ".json", with: ".png") }?["altText"]
+            try JSONSerialization.data(withJSONObject: copy).write(to: lifestyle.appendingPathComponent(packshotFile))
+            let repeated = try RunReview(root: root, brandName: "Northwind", batchTolerance: 2)
+            #expect(repeated.duplicateAltTexts.count == 2 && repeated.flaggedCount == 2)
+            #expect(repeated.galleryHTML().contains("Alt text repeats another image of this product"))
+
             let gallery = try #require(summary.gallery)
             try Self.checkGalleryWithPython(gallery, images: summary.succeeded)
             try Self.checkGalleryInABrowser(gallery, images: summary.succeeded)

@@ -13,12 +13,11 @@ extension RunReview {
         return url
     }
 
-    func galleryHTML() -> String {
-        let flaggedCount = entries.filter(Self.isFlagged).count
+    public func galleryHTML() -> String {
         var cards = ""
         for entry in entries {
             let sidecar = entry.sidecar
-            let flagged = Self.isFlagged(entry)
+            let flagged = isFlagged(entry)
             let lintErrors = sidecar.altTextLint.filter(\.isError)
             var checks: [String] = []
             if let verification = sidecar.verification {
@@ -39,6 +38,9 @@ extension RunReview {
                 }
             }
             checks.append("<li>Alt text: \(lintErrors.isEmpty ? "passes the checks" : "<strong>" + Self.html(lintErrors.map(\.message).joined(separator: "; ")) + "</strong>") (from the \(Self.html(sidecar.altTextSource)))</li>")
+            if duplicateAltTexts.contains(entry.imagePath) {
+                checks.append("<li><strong>Alt text repeats another image of this product</strong>: each image of a gallery needs its own</li>")
+            }
             if let grounding = sidecar.grounding, !grounding.sources.isEmpty {
                 let links = grounding.sources.map { source in
                     "<a href=\"\(Self.html(source.uri ?? "#"))\" rel=\"noopener noreferrer\">\(Self.html(source.title ?? source.uri ?? "source"))</a>"
@@ -132,9 +134,14 @@ extension RunReview {
             """
     }
 
-    public static func isFlagged(_ entry: Entry) -> Bool {
+    /// Whether an image needs a reviewer: a failed image check, an alt-text error, or alt text that
+    /// repeats another image of the same product in the same language.
+    public func isFlagged(_ entry: Entry) -> Bool {
         !(entry.sidecar.verification?.problems.isEmpty ?? true) || entry.sidecar.altTextLint.contains(where: \.isError)
+            || duplicateAltTexts.contains(entry.imagePath)
     }
+
+    public var flaggedCount: Int { entries.filter(isFlagged).count }
 
     static func anchor(_ path: String) -> String {
         String(path.map { $0.isLetter || $0.isNumber ? $0 : "-" })

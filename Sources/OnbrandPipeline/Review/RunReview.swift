@@ -27,6 +27,9 @@ public struct RunReview: Sendable {
     /// Share-weighted mean ΔE2000 over the images whose palette was measured; `nil` when none was.
     public var paletteMeanDeltaE: Double?
     public var batchTolerance: Double
+    /// Images whose alt text repeats another image of the same product and locale (WCAG: each
+    /// image of a gallery is described for what it shows).
+    public var duplicateAltTexts: Set<String>
     public var isPaletteFlagged: Bool { (paletteMeanDeltaE ?? 0) > batchTolerance }
 
     /// Reads every sidecar under `root` (one folder per template) and the last manifest.
@@ -49,6 +52,14 @@ public struct RunReview: Sendable {
             }
         }
         self.entries = entries
+        var duplicates: Set<String> = []
+        for group in Dictionary(grouping: entries, by: { "\($0.sidecar.productID)\u{0}\($0.sidecar.locale)" }).values where group.count > 1 {
+            let repeated = AltTextLinter.duplicates(in: group.map(\.sidecar.altText))
+            for entry in group where repeated.contains(entry.sidecar.altText.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()) {
+                duplicates.insert(entry.imagePath)
+            }
+        }
+        self.duplicateAltTexts = duplicates
         var failures: [Failure] = []
         if let manifest = try? String(contentsOf: root.appendingPathComponent("manifest.jsonl"), encoding: .utf8) {
             for line in manifest.split(separator: "\n") {

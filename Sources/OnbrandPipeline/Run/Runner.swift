@@ -379,7 +379,7 @@ public final class Runner: Sendable {
             batchTolerance: inputs.brand.palette?.batchTolerance ?? BrandGuide.Palette.defaultBatchTolerance)
         try review.writeFeeds(imageBaseURL: options.imageBaseURL)
         summary.gallery = try review.writeGallery().path
-        summary.flagged = review.entries.filter(RunReview.isFlagged).count
+        summary.flagged = review.flaggedCount
         summary.paletteMeanDeltaE = review.paletteMeanDeltaE
         summary.paletteOverTolerance = review.isPaletteFlagged
         if review.isPaletteFlagged, let mean = review.paletteMeanDeltaE {

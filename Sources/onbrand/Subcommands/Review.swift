@@ -28,7 +28,7 @@ struct Review: ParsableCommand {
         let review = try RunReview(root: root, brandName: root.lastPathComponent, batchTolerance: batchTolerance)
         let feeds = try review.writeFeeds(imageBaseURL: imageBaseURL)
         let gallery = try review.writeGallery()
-        let flagged = review.entries.filter(RunReview.isFlagged).count
+        let flagged = review.flaggedCount
         Output.result(
             "\(review.entries.count) images, \(review.failures.count) without an image, \(flagged) flagged\n"
                 + "review: \(Output.shortPath(gallery.path))\nfeeds: " + feeds.map { Output.shortPath($0.path) }.joined(separator: ", "))

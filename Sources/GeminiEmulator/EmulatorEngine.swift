@@ -347,17 +347,26 @@ public final class EmulatorEngine: Sendable {
 
     // MARK: - The OpenAI-compatible surface
 
+    /// Errors on the OpenAI surface come as the Google envelope inside a one-element array (spec §7).
+    static func wrappedInArray(_ response: EmulatorResponse) -> EmulatorResponse {
+        var response = response
+        response.body = Data("[".utf8) + response.body + Data("]".utf8)
+        return response
+    }
+
+    /// The OpenAI surface's 401 when there is no `Authorization: Bearer <key>`, else nil.
+    func bearerRefusal(_ authorization: String?) -> EmulatorResponse? {
+        guard let authorization, authorization.hasPrefix("Bearer "), authorization.count > 7 else {
+            return Self.wrappedInArray(error(401, "UNAUTHENTICATED", "Missing or invalid Authorization header; send Authorization: Bearer <key>."))
+        }
+        return nil
+    }
+
     /// `POST …/images/generations` with Bearer auth, as gateways serve it: a prompt in, one
     /// base64 PNG out, errors in the Google envelope wrapped in an array (spec §7).
     private func openAIImages(authorization: String?, body: Data) -> EmulatorResponse {
-        func wrapped(_ response: EmulatorResponse) -> EmulatorResponse {
-            var response = response
-            response.body = Data("[".utf8) + response.body + Data("]".utf8)
-            return response
-        }
-        guard let authorization, authorization.hasPrefix("Bearer "), authorization.count > 7 else {
-            return wrapped(error(401, "UNAUTHENTICATED", "Missing or invalid Authorization header; send Authorization: Bearer <key>."))
-        }
+        let wrapped = Self.wrappedInArray
+        if let refused = bearerRefusal(authorization) { return refused }
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let model = object["model"] as? String,
             let prompt = object["prompt"] as? String
         else {

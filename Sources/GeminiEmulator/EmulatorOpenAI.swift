@@ -7,14 +7,8 @@ extension EmulatorEngine {
     /// `google` key is refused as the API refuses it. The answer is alt text for the image or
     /// product the messages describe, ending in an `ALT:` line, which is what Onbrand asks for.
     func openAIChat(authorization: String?, body: Data) async -> EmulatorResponse {
-        func wrapped(_ response: EmulatorResponse) -> EmulatorResponse {
-            var response = response
-            response.body = Data("[".utf8) + response.body + Data("]".utf8)
-            return response
-        }
-        guard let authorization, authorization.hasPrefix("Bearer "), authorization.count > 7 else {
-            return wrapped(error(401, "UNAUTHENTICATED", "Missing or invalid Authorization header; send Authorization: Bearer <key>."))
-        }
+        let wrapped = Self.wrappedInArray
+        if let refused = bearerRefusal(authorization) { return refused }
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
             return wrapped(error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Expected an object at the top level."))
         }

@@ -65,13 +65,16 @@ extension GeminiClient {
     }
 
     public func listFiles(pageSize: Int = 100, pageToken: String? = nil) async throws(GeminiError) -> (files: [FileResource], nextPageToken: String?) {
-        struct Page: Decodable {
-            var files: [FileResource]?
-            var nextPageToken: String?
-        }
-        let query = "files?pageSize=\(pageSize)" + (pageToken.map { "&pageToken=\(Self.queryEscaped($0))" } ?? "")
-        let page = try decode(Page.self, try await call(model: "files", method: "GET", path: query, body: nil), model: "files")
-        return (page.files ?? [], page.nextPageToken)
+        try await list(FileResource.self, collection: "files", key: "files", pageSize: pageSize, pageToken: pageToken)
+    }
+
+    /// One page of a collection: `{key: [Item], nextPageToken}`.
+    private func list<Item: Decodable>(
+        _ type: Item.Type, collection: String, key: String, pageSize: Int, pageToken: String?
+    ) async throws(GeminiError) -> ([Item], String?) {
+        let query = "\(collection)?pageSize=\(pageSize)" + (pageToken.map { "&pageToken=\(Self.queryEscaped($0))" } ?? "")
+        let page = try decode(ListPage<Item>.self, try await call(model: collection, method: "GET", path: query, body: nil), model: collection)
+        return (page.items[key] ?? [], page.nextPageToken)
     }
 
     /// The bytes of a generated file (batch results).
@@ -110,13 +113,7 @@ extension GeminiClient {
     }
 
     public func listBatches(pageSize: Int = 50, pageToken: String? = nil) async throws(GeminiError) -> (operations: [BatchOperation], nextPageToken: String?) {
-        struct Page: Decodable {
-            var operations: [BatchOperation]?
-            var nextPageToken: String?
-        }
-        let query = "batches?pageSize=\(pageSize)" + (pageToken.map { "&pageToken=\(Self.queryEscaped($0))" } ?? "")
-        let page = try decode(Page.self, try await call(model: "batches", method: "GET", path: query, body: nil), model: "batches")
-        return (page.operations ?? [], page.nextPageToken)
+        try await list(BatchOperation.self, collection: "batches", key: "operations", pageSize: pageSize, pageToken: pageToken)
     }
 
     /// Polls until the batch reaches a terminal state; `interval` grows to at most a minute.
@@ -153,5 +150,29 @@ extension GeminiClient {
         announced.host = baseComponents.host
         announced.port = baseComponents.port
         return announced.string ?? url
+    }
+}
+
+/// A page of any list endpoint: its item arrays by key, and the token for the next page.
+private struct ListPage<Item: Decodable>: Decodable {
+    var items: [String: [Item]] = [:]
+    var nextPageToken: String?
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        for key in container.allKeys {
+            if key.stringValue == "nextPageToken" {
+                nextPageToken = try container.decode(String.self, forKey: key)
+            } else if let values = try? container.decode([Item].self, forKey: key) {
+                items[key.stringValue] = values
+            }
+        }
     }
 }

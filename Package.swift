@@ -105,9 +105,15 @@ let package = Package(
             path: "Sources/OnbrandBenchmarks",
             swiftSettings: swiftSettings
         ),
+        // The JPEG decoder: libjpeg (Debian's libjpeg62-turbo-dev) behind a small C shim that turns
+        // libjpeg's non-returning error handler into an error code (setjmp cannot be done in Swift).
+        .target(
+            name: "CJPEG",
+            linkerSettings: [.linkedLibrary("jpeg")]
+        ),
         .target(
             name: "OnbrandImage",
-            dependencies: ["OnbrandXML", "CZlib"],
+            dependencies: ["OnbrandXML", "CZlib", "CJPEG"],
             swiftSettings: swiftSettings
         ),
         .target(

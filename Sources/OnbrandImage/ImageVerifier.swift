@@ -124,9 +124,9 @@ public struct ImageVerifier: Sendable {
             problems.append("the image's size could not be read")
         }
 
-        if info.format == .png {
+        if info.format == .png || info.format == .jpeg {
             do {
-                verification.palette = try score(png: data)
+                verification.palette = try score(data)
                 if verification.palette?.flagged == true {
                     let off = verification.palette!.colors.filter(\.flagged).map { "\($0.hex) (ΔE \(String(format: "%.1f", $0.deltaE ?? 0)) from \($0.nearest ?? "?"))" }
                     problems.append("off-palette colours: " + off.joined(separator: ", "))
@@ -135,7 +135,7 @@ public struct ImageVerifier: Sendable {
                 verification.paletteNotMeasured = error.reason
             }
         } else {
-            verification.paletteNotMeasured = "palette scoring reads PNG images; this one is \(info.format.rawValue)"
+            verification.paletteNotMeasured = "palette scoring reads PNG and JPEG images; this one is \(info.format.rawValue)"
         }
         verification.problems = problems
         return verification
@@ -143,14 +143,14 @@ public struct ImageVerifier: Sendable {
 
     /// Dominant colours: pixels (a sample of rows) binned at 5 bits a channel; bins holding at
     /// least 3 % of the sample, largest first, at most six, each as its bin's mean colour.
-    public func score(png data: Data) throws(ImageFileError) -> PaletteScore {
+    public func score(_ data: Data) throws(ImageFileError) -> PaletteScore {
         var counts = [Int](repeating: 0, count: 1 << 15)
         var sums = [SIMD3<Int>](repeating: .zero, count: 1 << 15)
         var sampled = 0
         let info = try ImageContainer.info(of: data)
         let rowStep = max((info.height ?? 1) / 256, 1)
         let columnStep = max((info.width ?? 1) / 256, 1)
-        _ = try PNGPixels.forEachRow(data) { y, rgb in
+        let sample = { (y: Int, rgb: UnsafeBufferPointer<UInt8>) in
             guard y % rowStep == 0 else { return }
             var x = 0
             while x * 3 + 2 < rgb.count {
@@ -161,6 +161,11 @@ public struct ImageVerifier: Sendable {
                 sampled += 1
                 x += columnStep
             }
+        }
+        if info.format == .jpeg {
+            _ = try JPEGPixels.forEachRow(data, step: rowStep, sample)
+        } else {
+            _ = try PNGPixels.forEachRow(data, sample)
         }
         guard sampled > 0 else { return PaletteScore(colors: [], meanDeltaE: 0, threshold: threshold, flagged: false) }
         let top = counts.indices.filter { Double(counts[$0]) / Double(sampled) >= 0.03 }.sorted { counts[$0] > counts[$1] }.prefix(6)

@@ -84,7 +84,7 @@ import Testing
         #expect(again.ranges(of: Data("XML:com.adobe.xmp".utf8)).count == 1)
         // The pixels are untouched: the palette reads the same.
         let verifier = ImageVerifier(palette: [("Blue", "#1F6FEB"), ("Yellow", "#FFCC00")])
-        #expect(try verifier.score(png: again) == verifier.score(png: original))
+        #expect(try verifier.score(again) == verifier.score(original))
     }
 
     @Test func jpegRoundTripKeepsAPP11AndScanData() throws {
@@ -156,7 +156,7 @@ import Testing
         #expect(throws: ImageFileError.self) { try ImageContainer.info(of: png.prefix(40)) }
         #expect(throws: ImageFileError.self) { try ImageContainer.embedding(xmp: "x", in: Data("GIF89a".utf8)) }
         #expect(throws: ImageFileError.self) { try ImageContainer.embedding(xmp: "x", in: Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10])) }
-        #expect(throws: ImageFileError.self) { try ImageVerifier(palette: []).score(png: png.prefix(png.count - 30)) }
+        #expect(throws: ImageFileError.self) { try ImageVerifier(palette: []).score(png.prefix(png.count - 30)) }
     }
 }
 
@@ -177,14 +177,23 @@ import Testing
 
     @Test func paletteScoreFlagsOffBrandColoursButNotNeutrals() throws {
         let verifier = ImageVerifier(palette: [("Blue", "#1F6FEB"), ("Yellow", "#FFCC00")])
-        let onBrand = try verifier.score(png: ImageMetadataTests.png(colors: ["#1F6FEB", "#FFFFFF", "#FFCC00"]))
+        let onBrand = try verifier.score(ImageMetadataTests.png(colors: ["#1F6FEB", "#FFFFFF", "#FFCC00"]))
         #expect(!onBrand.flagged && onBrand.meanDeltaE < 1)
         #expect(onBrand.colors.contains { $0.isNeutral && $0.hex == "#FFFFFF" })
-        let offBrand = try verifier.score(png: ImageMetadataTests.png(colors: ["#E0703A", "#FFFFFF"]))
+        let offBrand = try verifier.score(ImageMetadataTests.png(colors: ["#E0703A", "#FFFFFF"]))
         #expect(offBrand.flagged && offBrand.meanDeltaE > 3)
         #expect(offBrand.colors.first { $0.flagged }?.hex == "#E0703A")
+        // JPEG through libjpeg: the fixture is a flat #1F6FEB, within a JPEG's rounding of the palette.
+        let url = try #require(Bundle.module.url(forResource: "blue-8x6", withExtension: "jpg", subdirectory: "Fixtures"))
+        let jpeg = try Data(contentsOf: url)
+        let blue = try verifier.score(jpeg)
+        #expect(!blue.flagged && blue.colors.count == 1 && blue.meanDeltaE < 1.5)
+        #expect(try ImageVerifier(palette: [("Ember", "#E0703A")]).score(jpeg).flagged)
+        #expect(throws: ImageFileError.self) { try verifier.score(jpeg.prefix(300)) }
+        #expect(throws: ImageFileError.self) { try verifier.score(jpeg.prefix(jpeg.count - 40)) }
+        #expect(throws: ImageFileError.self) { try verifier.score(Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]) + Data(repeating: 0x41, count: 200)) }
         // Noise like a photograph's does not move the bins' means off the colour.
         let grainy = PNGEncoder.bands(width: 200, height: 200, colors: [PNGEncoder.Color(hex: "#1F6FEB")!], grain: 6)
-        #expect(try !verifier.score(png: grainy).flagged)
+        #expect(try !verifier.score(grainy).flagged)
     }
 }

@@ -80,6 +80,35 @@ import Testing
         }
     }
 
+    /// A brand that asks for captions gets the model's words about the image as `dc:description`;
+    /// the alt text never goes there, and brands that do not ask get none.
+    @Test func captionsOnlyWhenTheBrandAsks() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            let northwind = TestFiles.packageRoot.appendingPathComponent("brands/northwind").path
+            let brandFolder = directory.appendingPathComponent("captioned")
+            try FileManager.default.createDirectory(at: brandFolder, withIntermediateDirectories: true)
+            _ = try TestFiles.write(
+                """
+                <brand id="captioned" version="1" extends="\(northwind)">
+                  <alt-text caption="true"/>
+                </brand>
+                """, to: "brand.xml", in: brandFolder)
+            var options = RunnerTests.options(out: directory.appendingPathComponent("out"), limit: 1)
+            options.brandPath = brandFolder.path
+            options.catalog = northwind + "/catalog.xml"
+            options.templates = [TestFiles.packageRoot.appendingPathComponent("templates/catalog-packshot.xml").path]
+            options.locales = ["en-US"]
+            let summary = try await Runner(options: options).run()
+            #expect(summary.succeeded == 1, "\(summary.failures)")
+            let folder = directory.appendingPathComponent("out/captioned/catalog-packshot")
+            let sidecar = try #require(try Self.sidecars(folder).first)
+            let image = try Data(contentsOf: folder.appendingPathComponent(try #require((sidecar["image"] as? [String: Any])?["file"] as? String)))
+            let metadata = try XMPPacket.parse(try #require(ImageContainer.info(of: image).xmp))
+            #expect(metadata.caption.map(\.text) == ["Here is the image."], "the emulator's words beside the ALT line")
+            #expect(metadata.caption.first?.text != sidecar["altText"] as? String)
+        }
+    }
+
     /// Every image carries XMP with its alt text; the sidecar says what was checked; the feeds
     /// and the gallery are written, and the gallery's images all have their alt text.
     @Test func imagesCarryMetadataAndTheRunIsReviewable() async throws {
@@ -97,6 +126,7 @@ import Testing
                 #expect(metadata.altText.first?.text == sidecar["altText"] as? String)
                 #expect(metadata.altText.first?.language == sidecar["locale"] as? String)
                 #expect(metadata.digitalSourceType == ImageMetadata.trainedAlgorithmicMedia)
+                #expect(metadata.caption.isEmpty, "Northwind does not ask for captions")
                 let verification = try #require(sidecar["verification"] as? [String: Any])
                 #expect(verification["ratioMatches"] as? Bool == true && verification["sizeMatches"] as? Bool == true)
                 #expect((verification["merchantProblems"] as? [String])?.isEmpty == true)

@@ -187,9 +187,10 @@ struct BrandJSONReader {
     }
 
     private mutating func altText(_ node: JSONNode, _ path: String) -> BrandGuide.AltTextStyle? {
-        guard fields.object(node, path, known: ["tone", "maxLength", "language"]) != nil else { return nil }
+        guard fields.object(node, path, known: ["tone", "maxLength", "language", "caption"]) != nil else { return nil }
         var style = BrandGuide.AltTextStyle()
         style.tone = fields.string(node["tone"], "\(path).tone")
+        style.caption = fields.bool(node["caption"], "\(path).caption")
         style.language = fields.string(node["language"], "\(path).language")
         if let max = fields.int(node["maxLength"], "\(path).maxLength") {
             if (1...1000).contains(max) {

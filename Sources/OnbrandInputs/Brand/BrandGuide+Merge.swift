@@ -107,6 +107,7 @@ extension BrandGuide.AltTextStyle {
         var style = child
         style.tone = child.tone ?? parent.tone
         style.maxLength = child.maxLength ?? parent.maxLength
+        style.caption = child.caption ?? parent.caption
         style.language = child.language ?? parent.language
         return style
     }

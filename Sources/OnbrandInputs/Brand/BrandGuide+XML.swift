@@ -189,6 +189,14 @@ struct BrandXMLReader {
         var style = BrandGuide.AltTextStyle()
         style.tone = element.attribute("tone")
         style.language = element.attribute("language")
+        if let captionText = element.attribute("caption") {
+            switch captionText {
+            case "true": style.caption = true
+            case "false": style.caption = false
+            default:
+                diagnostics.error("caption \"\(captionText)\" is not true or false", at: location(element), hint: "write caption=\"true\" to add captions")
+            }
+        }
         if let maxText = element.attribute("max-length") {
             if let max = Int(maxText), (1...1000).contains(max) {
                 style.maxLength = max

@@ -128,6 +128,9 @@ public struct BrandGuide: Sendable, Hashable, Codable {
         /// At most this many characters; 125 when not given (IPTC's guidance).
         public var maxLength: Int?
         public var language: String?
+        /// Write the model's words about the image as a caption (`dc:description` in the image's XMP).
+        /// Off by default; the alt text never goes there.
+        public var caption: Bool?
 
         public init() {}
 

@@ -527,8 +527,12 @@ public final class Runner: Sendable {
         // Name the file by what the bytes are, not what the answer said they were.
         let detected = ImageContainer.format(of: image)
         let imageName = "\(stem).\(detected == .jpeg ? "jpg" : detected == .png ? "png" : OutputWriter.fileExtension(for: result.mimeType))"
+        // The model's own words about the image, without its ALT line, are a caption when the brand asks for captions.
+        let captionText = result.text.split(separator: "\n").filter { !$0.hasPrefix("ALT:") }.joined(separator: " ")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let caption = brand.altText?.caption == true && !captionText.isEmpty && captionText != alt ? captionText : nil
         let (verification, embedded) = Self.verifyAndTag(
-            &image, name: imageName, alt: alt, unit: unit, template: template, product: product, brand: brand, profile: profile)
+            &image, name: imageName, alt: alt, caption: caption, unit: unit, template: template, product: product, brand: brand, profile: profile)
         let sidecar = Sidecar(
             productID: product.id, templateID: template.id, templateVersion: template.version, role: template.role, locale: unit.locale,
             altText: alt,
@@ -588,7 +592,7 @@ public final class Runner: Sendable {
     /// Checks the image against what was asked and writes the XMP (alt text in the unit's
     /// language, an extended description, the AI source type) into it.
     static func verifyAndTag(
-        _ image: inout Data, name: String, alt: String, unit: WorkUnit, template: PromptTemplate, product: Product, brand: BrandGuide,
+        _ image: inout Data, name: String, alt: String, caption: String?, unit: WorkUnit, template: PromptTemplate, product: Product, brand: BrandGuide,
         profile: ModelProfile?
     ) -> (ImageVerification, Sidecar.EmbeddedMetadata) {
         let palette = (brand.palette?.colors ?? []).compactMap { color in color.hex.isEmpty ? nil : (name: color.name, hex: color.hex) }
@@ -605,10 +609,14 @@ public final class Runner: Sendable {
         let facts = [product.title, product.color, product.material, product.pattern, product.size].compactMap { $0 }.filter { !alt.contains($0) }
         let metadata = ImageMetadata(
             altText: [.init(language: unit.locale, text: alt)],
-            extendedDescription: [.init(language: unit.locale, text: facts.isEmpty ? alt : "\(alt) (\(facts.joined(separator: ", ")))")])
+            extendedDescription: [.init(language: unit.locale, text: facts.isEmpty ? alt : "\(alt) (\(facts.joined(separator: ", ")))")],
+            caption: caption.map { [.init(language: unit.locale, text: $0)] } ?? [])
         do {
             image = try ImageContainer.embedding(xmp: XMPPacket.build(metadata), in: image)
-            return (verification, .init(written: true, altTextLanguages: ["x-default", unit.locale], digitalSourceType: metadata.digitalSourceType))
+            return (
+                verification,
+                .init(written: true, altTextLanguages: ["x-default", unit.locale], digitalSourceType: metadata.digitalSourceType, caption: caption)
+            )
         } catch {
             return (verification, .init(written: false, altTextLanguages: [], digitalSourceType: nil, problem: error.reason))
         }

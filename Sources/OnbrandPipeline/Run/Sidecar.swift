@@ -61,6 +61,8 @@ public struct Sidecar: Sendable, Codable {
         public var written: Bool
         public var altTextLanguages: [String]
         public var digitalSourceType: String?
+        /// The caption written as `dc:description`, when the brand asks for captions.
+        public var caption: String?
         public var problem: String?
     }
 

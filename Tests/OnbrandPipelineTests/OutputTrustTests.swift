@@ -80,6 +80,29 @@ import Testing
         }
     }
 
+    /// Brand images live 48 hours in the Files API; a run that outlasts them uploads them again
+    /// when a call finds them gone, and every unit still succeeds.
+    @Test func expiredBrandImagesAreUploadedAgain() async throws {
+        let emulator = try await EmulatorServer.start(
+            configuration: .init(latency: .fixed(milliseconds: 400), fileLifetime: .milliseconds(900)))
+        defer { Task { await emulator.stop() } }
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            var options = RunnerTests.options(out: directory, limit: 4)
+            options.templates = [TestFiles.packageRoot.appendingPathComponent("templates/catalog-packshot.xml").path]
+            options.locales = ["en-US"]
+            options.concurrency = 1
+            options.backend = .gemini
+            options.apiKey = "test-key"
+            options.baseURL = emulator.baseURL
+            let summary = try await Runner(options: options).run()
+            #expect(summary.succeeded == 4 && summary.failed == 0, "\(summary.failures)")
+            let entries = await emulator.log.entries
+            #expect(entries.contains { $0.status == 403 }, "a call found the files expired")
+            let uploads = entries.filter { $0.path.hasPrefix("/upload/") && $0.status == 200 }.count
+            #expect(uploads >= 8, "two images, uploaded (start and bytes) at the start and again after expiry: \(uploads)")
+        }
+    }
+
     /// A brand that asks for captions gets the model's words about the image as `dc:description`;
     /// the alt text never goes there, and brands that do not ask get none.
     @Test func captionsOnlyWhenTheBrandAsks() async throws {

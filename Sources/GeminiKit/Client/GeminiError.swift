@@ -7,6 +7,8 @@ public struct GeminiError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: Sendable, Hashable {
         /// The key is missing, wrong or not allowed: set `GEMINI_API_KEY`.
         case badAPIKey
+        /// A Files API file the request names is gone (files expire after 48 hours) or not yours.
+        case fileNotAvailable
         /// A quota ran out; `retryAfter` is what the server asked, `isDaily` when waiting minutes will not help.
         case quotaExhausted(quotaID: String?, retryAfter: Duration?, isDaily: Bool)
         /// The service is overloaded or failing (500, 503): try later.
@@ -58,6 +60,8 @@ public struct GeminiError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let prefix = "\(model)\(status.map { ": HTTP \($0)" } ?? ""): "
         switch code {
+        case .fileNotAvailable:
+            return prefix + "\(message) Uploaded files expire after 48 hours; upload it again."
         case .badAPIKey:
             return prefix + "the API key was refused (\(message)); set GEMINI_API_KEY (or GOOGLE_API_KEY) to a valid key"
         case .quotaExhausted(let quota, let retryAfter, let isDaily):
@@ -95,6 +99,8 @@ public struct GeminiError: Error, Sendable, Hashable, CustomStringConvertible {
         switch status {
         case 400 where reason == "API_KEY_INVALID" || message.contains("API key not valid"):
             code = .badAPIKey
+        case 403 where message.contains("permission to access the File"):
+            code = .fileNotAvailable
         case 401, 403:
             code = .badAPIKey
         case 404:

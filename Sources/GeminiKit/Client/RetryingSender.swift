@@ -70,7 +70,7 @@ struct RetryingSender: Sendable {
         // A 200 whose body does not parse was cut short on the way: the next attempt may arrive whole.
         case .capacity, .timedOut, .transport, .malformedResponse: true
         case .http: failure.status.map { retry.retryableStatuses.contains($0) } ?? false
-        case .badAPIKey, .modelNotFound, .requestTooLarge, .invalidRequest, .responseTooLarge: false
+        case .badAPIKey, .fileNotAvailable, .modelNotFound, .requestTooLarge, .invalidRequest, .responseTooLarge: false
         }
     }
 }

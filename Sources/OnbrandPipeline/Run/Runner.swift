@@ -285,19 +285,9 @@ public final class Runner: Sendable {
         }
 
         // The brand images the requests refer to, uploaded once (or found from an earlier run).
-        if let store = provider as? any FileStoring, toSend > 0 {
-            for file in planner.brandFiles {
-                guard let data = FileManager.default.contents(atPath: file.path) else {
-                    throw RunError(diagnostics: [.error("cannot read the brand image \(file.path)", at: nil, hint: "check the brand guide's image paths")])
-                }
-                do {
-                    _ = try await store.ensureFile(id: file.id, data: data, mimeType: file.mimeType, displayName: (file.path as NSString).lastPathComponent)
-                } catch {
-                    throw RunError(diagnostics: [
-                        .error("could not upload the brand image \(file.path) through the Files API: \(error.description)", at: nil, hint: nil)
-                    ])
-                }
-            }
+        let keeper = (provider as? any FileStoring).map { BrandFileKeeper(store: $0, files: planner.brandFiles) }
+        if let keeper, toSend > 0 {
+            if let failure = await keeper.ensureAll() { throw RunError(diagnostics: [.error(failure, at: nil, hint: "check the brand guide's image paths and the API key")]) }
         }
 
         // Pass 2: send, at most `concurrency` at a time.
@@ -345,7 +335,7 @@ public final class Runner: Sendable {
                     let outcome = await self.generate(
                         unit: unit, template: template, product: product, plan: plan, request: request, fingerprint: fingerprint,
                         client: provider, models: planModels, journal: journal, root: root, runID: runID, brand: brand,
-                        backend: backendName)
+                        backend: backendName, keeper: keeper)
                     if let kind = outcome.failureKind {
                         await ledger.failed(kind: kind, cost: outcome.cost, wasRunning: true)
                     } else {
@@ -457,7 +447,8 @@ public final class Runner: Sendable {
 
     private func generate(
         unit: WorkUnit, template: PromptTemplate, product: Product, plan: UnitPlan, request: GenerateContentRequest, fingerprint: String,
-        client: any ImageGenerating, models: ModelCatalog, journal: Journal, root: URL, runID: String, brand: BrandGuide, backend: String
+        client: any ImageGenerating, models: ModelCatalog, journal: Journal, root: URL, runID: String, brand: BrandGuide, backend: String,
+        keeper: BrandFileKeeper?
     ) async -> UnitOutcome {
         let key = Self.key(unit)
         let startedAt = Date()
@@ -471,8 +462,14 @@ public final class Runner: Sendable {
             return UnitOutcome(failureKind: kind, reason: reason, outputs: [], cost: cost)
         }
         let response: GenerateContentResponse
-        do {
-            response = try await client.generateContent(model: plan.model, request: request)
+        do throws(GeminiError) {
+            do throws(GeminiError) {
+                response = try await client.generateContent(model: plan.model, request: request)
+            } catch let error where error.code == .fileNotAvailable {
+                // Files expire after 48 hours: a long run uploads the brand images again, once, and carries on.
+                guard let keeper, await keeper.refresh() else { throw error }
+                response = try await client.generateContent(model: plan.model, request: request)
+            }
         } catch {
             return fail(Self.kind(of: error), error.description)
         }
@@ -628,12 +625,51 @@ public final class Runner: Sendable {
         case .quotaExhausted: "quota"
         case .capacity: "capacity"
         case .badAPIKey: "bad API key"
+        case .fileNotAvailable: "brand image expired"
         case .modelNotFound: "model not found"
         case .requestTooLarge: "over budget"
         case .invalidRequest, .malformedResponse: "invalid request"
         case .timedOut, .transport, .responseTooLarge: "network"
         case .http: error.status.map { $0 >= 500 ? "capacity" : "invalid request" } ?? "network"
         }
+    }
+}
+
+/// Keeps the brand's Files API uploads alive for the run: uploads them at the start, and again
+/// when a call finds one expired (files live 48 hours; a million-unit run lasts longer). Calls that
+/// find the files gone at the same moment share one re-upload.
+actor BrandFileKeeper {
+    let store: any FileStoring
+    let files: [BrandFile]
+    private var refreshing: Task<Bool, Never>?
+
+    init(store: any FileStoring, files: [BrandFile]) {
+        self.store = store
+        self.files = files
+    }
+
+    /// Uploads what is missing; a message for the first file that cannot be, or nil.
+    func ensureAll() async -> String? {
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file.path) else { return "cannot read the brand image \(file.path)" }
+            do {
+                _ = try await store.ensureFile(id: file.id, data: data, mimeType: file.mimeType, displayName: (file.path as NSString).lastPathComponent)
+            } catch {
+                return "could not upload the brand image \(file.path) through the Files API: \(error.description)"
+            }
+        }
+        return nil
+    }
+
+    /// Re-uploads after an expiry; true when the files are there again. Concurrent callers share
+    /// one pass, and a pass only looks (`files.get`) at files that are still there.
+    func refresh() async -> Bool {
+        if let refreshing { return await refreshing.value }
+        let task = Task { await self.ensureAll() == nil }
+        refreshing = task
+        let result = await task.value
+        refreshing = nil
+        return result
     }
 }
 

@@ -27,7 +27,6 @@ public enum ParallelPlanning {
         next: () throws -> Unit?
     ) throws {
         let workers = max(workers, 1)
-        let encoders = (0..<workers).map { _ in WireCoding.encoder() }
         var batch: [Unit] = []
         batch.reserveCapacity(batchSize)
         var finished = false
@@ -44,7 +43,7 @@ public enum ParallelPlanning {
                     for index in stride(from: worker, to: units.count, by: workers) {
                         let unit = units[index]
                         let plan = planner.plan(unit.template, product: unit.product, locale: unit.locale)
-                        slots.buffer[index] = Result { (plan, try PlanWriter.encode(plan, with: encoders[worker])) }
+                        slots.buffer[index] = .success((plan, PlanWriter.encode(plan)))
                     }
                 }
             }

@@ -63,13 +63,13 @@ public final class PlanWriter {
         encoder = WireCoding.encoder()
     }
 
-    private struct RequestLine: Encodable {
+    struct RequestLine: Encodable {
         var unit: WorkUnit
         var model: String
         var request: GenerateContentRequest
     }
 
-    private struct ReportLine: Encodable {
+    struct ReportLine: Encodable {
         var unit: WorkUnit
         var model: String
         var failure: String?
@@ -83,17 +83,14 @@ public final class PlanWriter {
     }
 
     /// Encodes a plan's lines without touching the writer's state, so workers can encode in parallel.
-    public static func encode(_ plan: UnitPlan, with encoder: JSONEncoder = WireCoding.encoder()) throws -> EncodedLines {
-        var request: Data?
-        if let body = plan.request {
-            request = try encoder.encode(RequestLine(unit: plan.unit, model: plan.model, request: body)) + Data([0x0A])
-        }
-        let report = try encoder.encode(ReportLine(unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report)) + Data([0x0A])
-        return EncodedLines(request: request, report: report)
+    public static func encode(_ plan: UnitPlan) -> EncodedLines {
+        EncodedLines(
+            request: plan.request.map { PlanLineWriter.requestLine(unit: plan.unit, model: plan.model, request: $0) },
+            report: PlanLineWriter.reportLine(unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report))
     }
 
     public func write(_ plan: UnitPlan) throws {
-        try write(plan, lines: Self.encode(plan, with: encoder))
+        try write(plan, lines: Self.encode(plan))
     }
 
     /// Adds a plan whose lines were encoded already (in order: the plan's lines follow the catalog).

@@ -1,0 +1,50 @@
+import Foundation
+import GeminiKit
+@testable import OnbrandPipeline
+import Testing
+
+/// The hand-written plan lines say exactly what `JSONEncoder` says: same keys, same values.
+@Suite struct PlanLineWriterTests {
+    static func json(_ data: Data) throws -> NSDictionary {
+        try #require(try JSONSerialization.jsonObject(with: data) as? NSDictionary)
+    }
+
+    @Test func everyFieldOfARequestMatchesTheEncoder() throws {
+        var text = Part(text: "Quotes \" and \\ backslashes, tabs\t, newlines\n, controls \u{1} \u{1F}, slashes / and ünïcödé 東京 🔥")
+        text.thought = false
+        text.thoughtSignature = "c2lnbmF0dXJl"
+        let request = GenerateContentRequest(
+            contents: [
+                Content(role: "user", parts: [text, Part(inlineData: .init(mimeType: "image/png", data: "iVBORw0KGgo=")),
+                                              Part(fileData: .init(mimeType: "image/png", fileUri: "https://generativelanguage.googleapis.com/v1beta/files/onbrand-1"))]),
+                Content(role: nil, parts: [Part(fileData: .init(mimeType: nil, fileUri: "https://example.com/a.jpg"))]),
+            ],
+            systemInstruction: Content(parts: [Part(text: "system")]),
+            tools: [Tool(googleSearch: .init(searchTypes: .init(webSearch: true, imageSearch: true))), Tool(googleSearch: .init())],
+            generationConfig: GenerationConfig(
+                responseModalities: ["TEXT", "IMAGE"], imageConfig: .init(aspectRatio: "16:9", imageSize: "2K"), maxOutputTokens: 100,
+                candidateCount: 1, seed: 7, temperature: 0.25))
+        let unit = WorkUnit(productID: "SKU/1\"", templateID: "t", locale: "de-DE")
+        let handWritten = PlanLineWriter.requestLine(unit: unit, model: "m", request: request)
+        let encoded = try WireCoding.encoder().encode(PlanWriter.RequestLine(unit: unit, model: "m", request: request))
+        #expect(try Self.json(handWritten) == Self.json(encoded))
+        #expect(handWritten.last == 0x0A && !handWritten.dropLast().contains(0x0A), "one line")
+    }
+
+    @Test func reportsMatchTheEncoder() throws {
+        let report = BudgetReport(
+            inputLimit: 131_072, outputReserve: 1880,
+            sections: [
+                .init(id: "a", priority: "required", kind: "text", outcome: .included, tokens: 10, fullTokens: 10, reason: nil),
+                .init(id: "b", priority: "low", kind: "text", outcome: .trimmed, tokens: 5, fullTokens: 9, reason: "trimmed at a sentence"),
+            ],
+            inputTextTokens: 100, inputImages: 2, inputImageTokens: 2240, outputImageTokens: 1680, outputTextTokens: 200,
+            costUSD: 0.10414, batchCostUSD: 0.05207, isExact: false, needsExactCount: true)
+        let unit = WorkUnit(productID: "p", templateID: "t", locale: "en-US")
+        for failure in [nil, "unknown model x"] as [String?] {
+            let handWritten = PlanLineWriter.reportLine(unit: unit, model: "m", failure: failure, budget: report)
+            let encoded = try WireCoding.encoder().encode(PlanWriter.ReportLine(unit: unit, model: "m", failure: failure, budget: report))
+            #expect(try Self.json(handWritten) == Self.json(encoded))
+        }
+    }
+}

@@ -45,6 +45,13 @@ int onbrand_jpeg_rows(const unsigned char *data, size_t size, int step, void *co
     jpeg_create_decompress(&info);
     jpeg_mem_src(&info, data, (unsigned long)size);
     jpeg_read_header(&info, TRUE);
+    /* A few hundred bytes can declare 65500 x 65500 pixels; refuse before libjpeg allocates for them. */
+    if ((unsigned long long)info.image_width * (unsigned long long)info.image_height > 100000000ULL) {
+        snprintf(error, error_size, "the JPEG declares %u x %u pixels, over the 100-megapixel limit", info.image_width, info.image_height);
+        jpeg_destroy_decompress(&info);
+        return 3;
+    }
+    info.mem->max_memory_to_use = 512L * 1024 * 1024;
     info.out_color_space = JCS_RGB;
     jpeg_start_decompress(&info);
     *width = (int)info.output_width;

@@ -148,11 +148,11 @@ extension EmulatorEngine {
         if components.count == 2 {
             guard method == "GET" else { return error(405, "METHOD_NOT_ALLOWED", "Create batches with models/{model}:batchGenerateContent.") }
             let pageSize = min(max(Int(query["pageSize"] ?? "50") ?? 50, 1), 1000)
-            let start = Int(query["pageToken"] ?? "0") ?? 0
+            let start = min(max(Int(query["pageToken"] ?? "0") ?? 0, 0), 1 << 40)
             let all = await batches.list()
             // The list does not carry inlined responses (spec §4.3); get does.
             var answer: [String: Any] = ["operations": all.dropFirst(start).prefix(pageSize).map { operationObject($0, includeInlined: false) }]
-            if start + pageSize < all.count { answer["nextPageToken"] = String(start + pageSize) }
+            if start < all.count - pageSize { answer["nextPageToken"] = String(start + pageSize) }
             return json(200, answer)
         }
         let tail = components[2...].joined(separator: "/")

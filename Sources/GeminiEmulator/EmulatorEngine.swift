@@ -438,17 +438,19 @@ public final class EmulatorEngine: Sendable {
     func jsonSplicingImages(_ response: GenerateContentResponse) -> EmulatorResponse {
         var skeleton = response
         var payloads: [String] = []
+        // A marker no request text can contain: fresh for every answer.
+        let marker = "ONBRANDSPLICE" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
         for candidate in (skeleton.candidates ?? []).indices {
             for part in (skeleton.candidates?[candidate].content?.parts ?? []).indices {
                 guard let data = skeleton.candidates?[candidate].content?.parts?[part].inlineData?.data, data.utf8.count > 4096 else { continue }
-                skeleton.candidates?[candidate].content?.parts?[part].inlineData?.data = "ONBRANDSPLICE\(payloads.count)X"
+                skeleton.candidates?[candidate].content?.parts?[part].inlineData?.data = "\(marker)\(payloads.count)X"
                 payloads.append(data)
             }
         }
         var answer = json(200, skeleton)
         for (index, payload) in payloads.enumerated() {
-            if let range = answer.body.range(of: Data("ONBRANDSPLICE\(index)X".utf8)) {
-                answer.body.replaceSubrange(range, with: Data(payload.utf8))
+            if let range = answer.body.range(of: Data("\"\(marker)\(index)X\"".utf8)) {
+                answer.body.replaceSubrange(range, with: Data("\"\(payload)\"".utf8))
             }
         }
         return answer

@@ -181,11 +181,11 @@ extension EmulatorEngine {
         if components.count == 2 {
             guard method == "GET" else { return error(405, "METHOD_NOT_ALLOWED", "Upload files through /upload/\(components[0])/files.") }
             let pageSize = min(max(Int(query["pageSize"] ?? "10") ?? 10, 1), 100)
-            let start = Int(query["pageToken"] ?? "0") ?? 0
+            let start = min(max(Int(query["pageToken"] ?? "0") ?? 0, 0), 1 << 40)
             let all = await files.list()
             let page = all.dropFirst(start).prefix(pageSize).map(\.resource)
             var answer: [String: Any] = ["files": page.map(Self.object)]
-            if start + pageSize < all.count { answer["nextPageToken"] = String(start + pageSize) }
+            if start < all.count - pageSize { answer["nextPageToken"] = String(start + pageSize) }
             return json(200, answer)
         }
         let tail = components[2...].joined(separator: "/")

@@ -114,7 +114,7 @@ public struct ImageVerifier: Sendable {
                 if width < minimum || height < minimum {
                     merchant.append("Merchant Center needs at least \(minimum)×\(minimum) pixels\(expectation.isApparel ? " for apparel" : "")")
                 }
-                if width * height > 64_000_000 { merchant.append("Merchant Center allows at most 64 megapixels") }
+                if Double(width) * Double(height) > 64_000_000 { merchant.append("Merchant Center allows at most 64 megapixels") }
                 if data.count > 16 << 20 { merchant.append("Merchant Center allows at most 16 MB per image") }
                 if !verification.extensionMatches { merchant.append("Merchant Center needs the extension to match the format") }
                 verification.merchantProblems = merchant

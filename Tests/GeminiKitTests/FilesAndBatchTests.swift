@@ -31,6 +31,8 @@ import Testing
 
         let listed = try await client.listFiles()
         #expect(listed.files.map(\.name) == ["files/ob-ref-1"])
+        #expect(try await client.listFiles(pageToken: "-1").files.count == 1, "a hostile page token is clamped, not a crash")
+        #expect(try await client.listFiles(pageToken: "9223372036854775807").files.isEmpty)
         try await client.deleteFile("files/ob-ref-1")
         let missing = await #expect(throws: GeminiError.self) {
             try await client.generateContent(model: "gemini-3.1-flash-image-preview", request: request)

@@ -197,3 +197,26 @@ import Testing
         #expect(try !verifier.score(grainy).flagged)
     }
 }
+
+/// Hostile image headers end as errors or flagged checks, never a trap or a huge allocation.
+@Suite struct HostileImageTests {
+    @Test func absurdPNGDimensionsAreFlaggedNotTrapped() {
+        var png = ImageMetadataTests.png(width: 8, height: 8)
+        // IHDR's width and height (bytes 16–23) set to 4,294,967,295 each; the CRC no longer matches, as an attacker's would not.
+        png.replaceSubrange(16..<24, with: [UInt8](repeating: 0xFF, count: 8))
+        let verification = ImageVerifier(palette: []).verify(
+            png, expecting: .init(aspectRatio: "1:1", width: 1024, height: 1024, fileName: "x.png", merchantRules: true, isApparel: false))
+        #expect(verification.merchantProblems?.contains { $0.contains("64 megapixels") } == true)
+        #expect(verification.paletteNotMeasured != nil, "the decoder refuses the size instead of allocating for it")
+    }
+
+    @Test func aJPEGDeclaringGiganticDimensionsIsRefused() throws {
+        let url = try #require(Bundle.module.url(forResource: "blue-8x6", withExtension: "jpg", subdirectory: "Fixtures"))
+        var jpeg = try Data(contentsOf: url)
+        let sof = try #require(jpeg.range(of: Data([0xFF, 0xC0])))
+        // SOF0: marker, length (2), precision (1), height (2), width (2): 65,500 × 65,500.
+        jpeg.replaceSubrange(sof.lowerBound + 5..<sof.lowerBound + 9, with: [0xFF, 0xDC, 0xFF, 0xDC])
+        let error = #expect(throws: ImageFileError.self) { try ImageVerifier(palette: []).score(jpeg) }
+        #expect(error?.reason.contains("100-megapixel") == true)
+    }
+}

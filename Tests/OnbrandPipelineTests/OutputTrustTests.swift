@@ -39,7 +39,7 @@ import Testing
         }
     }
 
-    /// When the repair call brings nothing back, the template's fallback is used, and said so.
+    /// When the repair call brings nothing back, that is recorded, and the template's fallback is used.
     @Test func aFailedRepairFallsBackToTheTemplate() async throws {
         try await TestFiles.withTemporaryDirectoryAsync { directory in
             var options = RunnerTests.options(out: directory, limit: 1)
@@ -53,7 +53,8 @@ import Testing
             #expect(summary.succeeded == 1)
             let sidecar = try #require(try Self.sidecars(directory.appendingPathComponent("northwind/lifestyle-trends")).first)
             let attempts = try #require(sidecar["altTextAttempts"] as? [[String: Any]])
-            #expect(attempts.map { $0["source"] as? String } == ["model", "fallback"])
+            #expect(attempts.map { $0["source"] as? String } == ["model", "repair", "fallback"])
+            #expect(attempts[1]["error"] as? String == "the answer had no ALT line", "the empty repair is on record")
             #expect(sidecar["altTextSource"] as? String != "repair")
         }
     }
@@ -84,10 +85,10 @@ import Testing
     /// when a call finds them gone, and every unit still succeeds.
     @Test func expiredBrandImagesAreUploadedAgain() async throws {
         let emulator = try await EmulatorServer.start(
-            configuration: .init(latency: .fixed(milliseconds: 400), fileLifetime: .milliseconds(900)))
+            configuration: .init(latency: .fixed(milliseconds: 500), fileLifetime: .milliseconds(1800)))
         defer { Task { await emulator.stop() } }
         try await TestFiles.withTemporaryDirectoryAsync { directory in
-            var options = RunnerTests.options(out: directory, limit: 4)
+            var options = RunnerTests.options(out: directory, limit: 6)
             options.templates = [TestFiles.packageRoot.appendingPathComponent("templates/catalog-packshot.xml").path]
             options.locales = ["en-US"]
             options.concurrency = 1
@@ -95,7 +96,7 @@ import Testing
             options.apiKey = "test-key"
             options.baseURL = emulator.baseURL
             let summary = try await Runner(options: options).run()
-            #expect(summary.succeeded == 4 && summary.failed == 0, "\(summary.failures)")
+            #expect(summary.succeeded == 6 && summary.failed == 0, "\(summary.failures)")
             let entries = await emulator.log.entries
             #expect(entries.contains { $0.status == 403 }, "a call found the files expired")
             let uploads = entries.filter { $0.path.hasPrefix("/upload/") && $0.status == 200 }.count

@@ -35,6 +35,11 @@ extension GeminiClient: FileStoring {
         } catch let error where error.status == 403 || error.status == 404 {
             // Not there (or expired): upload it below.
         }
-        return try await uploadFile(data, mimeType: mimeType, id: id, displayName: displayName)
+        do {
+            return try await uploadFile(data, mimeType: mimeType, id: id, displayName: displayName)
+        } catch let error where error.status == 409 {
+            // Another run uploaded the same bytes (the name is their hash) at the same moment.
+            return try await file(id)
+        }
     }
 }

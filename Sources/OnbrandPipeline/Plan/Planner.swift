@@ -303,12 +303,15 @@ public struct BrandFile: Sendable, Hashable {
     public var id: String
     public var path: String
     public var mimeType: String
+    /// The bytes the name was made from: what gets uploaded, even if the file changes on disk.
+    public var data: Data
     public var uri: String { "https://generativelanguage.googleapis.com/v1beta/files/\(id)" }
 
     public init(path: String, data: Data) {
         self.id = "onbrand-" + SHA256.hash(data: data).prefix(16).map { String(format: "%02x", $0) }.joined()
         self.path = path
         self.mimeType = MimeType.forPath(path)
+        self.data = data
     }
 }
 

@@ -13,9 +13,15 @@ extension RunReview {
         return url
     }
 
+    /// Cards on the page at most: flagged images first, then the rest; a million-image run gets a
+    /// page a browser can open, and the manifest lists everything.
+    public static let maximumCards = 2000
+
     public func galleryHTML() -> String {
         var cards = ""
-        for entry in entries {
+        let flaggedFirst = entries.filter(isFlagged) + entries.filter { !isFlagged($0) }
+        let shown = flaggedFirst.prefix(max(Self.maximumCards - failures.count, 0))
+        for entry in shown {
             let sidecar = entry.sidecar
             let flagged = isFlagged(entry)
             let lintErrors = sidecar.altTextLint.filter(\.isError)
@@ -28,7 +34,7 @@ extension RunReview {
                 }
                 if let palette = verification.palette {
                     let swatches = palette.colors.map { color in
-                        "<span class=\"swatch\" style=\"background:\(color.hex)\" aria-hidden=\"true\"></span>\(color.hex)"
+                        "<span class=\"swatch\" style=\"background:\(Self.html(color.hex))\" aria-hidden=\"true\"></span>\(Self.html(color.hex))"
                             + (color.isNeutral ? " (neutral)" : " ΔE \(String(format: "%.1f", color.deltaE ?? 0)) to \(Self.html(color.nearest ?? "?"))")
                             + (color.flagged ? " <strong>off-palette</strong>" : "")
                     }
@@ -43,7 +49,10 @@ extension RunReview {
             }
             if let grounding = sidecar.grounding, !grounding.sources.isEmpty {
                 let links = grounding.sources.map { source in
-                    "<a href=\"\(Self.html(source.uri ?? "#"))\" rel=\"noopener noreferrer\">\(Self.html(source.title ?? source.uri ?? "source"))</a>"
+                    // Only web links become links: a `javascript:` URI in a sidecar must not run on a click.
+                    let uri = source.uri.flatMap { $0.lowercased().hasPrefix("https://") || $0.lowercased().hasPrefix("http://") ? $0 : nil }
+                    let title = Self.html(source.title ?? source.uri ?? "source")
+                    return uri.map { "<a href=\"\(Self.html($0))\" rel=\"noopener noreferrer\">\(title)</a>" } ?? title
                 }
                 checks.append("<li>Grounded in: \(links.joined(separator: ", "))</li>")
             }
@@ -60,7 +69,7 @@ extension RunReview {
 
                 """
         }
-        for failure in failures {
+        for failure in failures.prefix(Self.maximumCards) {
             cards += """
                 <li class="card failed" data-flagged="true" data-failed="true">
                   <article>
@@ -105,6 +114,7 @@ extension RunReview {
             <header>
             <h1>\(Self.html(brandName)): \(entries.count) images, \(failures.count) without an image, \(flaggedCount) flagged</h1>
             <p>\(batch)</p>
+            \(shown.count < entries.count ? "<p>Showing \(shown.count) of \(entries.count) images, flagged ones first; manifest.jsonl lists every unit.</p>" : "")
             <form aria-label="Filters">
             <fieldset><legend>Show</legend>
             <label><input type="checkbox" id="only-flagged"> only flagged or failed</label>

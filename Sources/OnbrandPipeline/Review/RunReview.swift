@@ -46,8 +46,12 @@ public struct RunReview: Sendable {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             for file in files.sorted() where file.hasSuffix(".json") {
                 guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(file).path),
-                    let sidecar = try? decoder.decode(Sidecar.self, from: data)
+                    var sidecar = try? decoder.decode(Sidecar.self, from: data)
                 else { continue }
+                // Kept for every image of a run, so the heavy parts the review never shows are dropped.
+                sidecar.altTextAttempts = nil
+                sidecar.rejectedModelAltTextLint = nil
+                sidecar.grounding?.searchEntryPoint = nil
                 entries.append(Entry(sidecar: sidecar, imagePath: "\(folder.lastPathComponent)/\(sidecar.image.file)"))
             }
         }

@@ -364,16 +364,22 @@ public final class Runner: Sendable {
         summary.manifest = root.appendingPathComponent("manifest.jsonl").path
 
         // Review: the batch palette check, the feeds and the gallery, over every image in the folder.
-        let review = try RunReview(
-            root: root, brandName: inputs.brand.name ?? inputs.brand.id,
-            batchTolerance: inputs.brand.palette?.batchTolerance ?? BrandGuide.Palette.defaultBatchTolerance)
-        try review.writeFeeds(imageBaseURL: options.imageBaseURL)
-        summary.gallery = try review.writeGallery().path
-        summary.flagged = review.flaggedCount
-        summary.paletteMeanDeltaE = review.paletteMeanDeltaE
-        summary.paletteOverTolerance = review.isPaletteFlagged
-        if review.isPaletteFlagged, let mean = review.paletteMeanDeltaE {
-            notice(String(format: "Palette: the images' mean ΔE2000 is %.2f, over the brand's batch tolerance of %.1f; see %@", mean, review.batchTolerance, summary.gallery ?? ""))
+        // A review that cannot be written does not undo the run: the summary is still written, and the
+        // review can be made again with `onbrand review`.
+        do {
+            let review = try RunReview(
+                root: root, brandName: inputs.brand.name ?? inputs.brand.id,
+                batchTolerance: inputs.brand.palette?.batchTolerance ?? BrandGuide.Palette.defaultBatchTolerance)
+            try review.writeFeeds(imageBaseURL: options.imageBaseURL)
+            summary.gallery = try review.writeGallery().path
+            summary.flagged = review.flaggedCount
+            summary.paletteMeanDeltaE = review.paletteMeanDeltaE
+            summary.paletteOverTolerance = review.isPaletteFlagged
+            if review.isPaletteFlagged, let mean = review.paletteMeanDeltaE {
+                notice(String(format: "Palette: the images' mean ΔE2000 is %.2f, over the brand's batch tolerance of %.1f; see %@", mean, review.batchTolerance, summary.gallery ?? ""))
+            }
+        } catch {
+            notice("warning: the review (feeds and index.html) could not be written: \(error); run `onbrand review \(root.path)` to try again")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -494,41 +500,47 @@ public final class Runner: Sendable {
         func attempt(_ text: String, _ source: String, cost: Double = 0) {
             attempts.append(.init(source: source, text: text, lint: linter.lint(text, product: product, locale: unit.locale), costUSD: cost))
         }
+        func failedAttempt(_ source: String, _ error: String?, cost: Double) {
+            attempts.append(.init(source: source, text: "", lint: [], costUSD: cost, error: error ?? "the answer had no ALT line"))
+        }
         let describes = template.altText.mode == .describe
             || (template.altText.mode == .inline && result.altText == nil && profile?.supportsTextOutput == false)
         if template.altText.mode == .inline, let text = result.altText {
             attempt(text, "model")
         } else if describes, let instruction = plan.altTextInstruction {
             let described = await Self.askForAltText(client: client, models: models, image: image, mimeType: result.mimeType, product: product, prompt: instruction)
-            if let text = described.text { attempt(text, "describe", cost: described.cost) }
+            if let text = described.text { attempt(text, "describe", cost: described.cost) } else { failedAttempt("describe", described.error, cost: described.cost) }
         }
-        if let last = attempts.last, last.lint.contains(where: \.isError), let instruction = plan.altTextInstruction {
+        if let last = attempts.last, last.error == nil, last.lint.contains(where: \.isError), let instruction = plan.altTextInstruction {
             let problems = last.lint.filter(\.isError).map(\.message).joined(separator: "; ")
             let prompt = instruction + "\nA previous alt text for this image was: \"\(last.text)\". It failed these checks: \(problems). Write a new one that passes them."
             let repaired = await Self.askForAltText(client: client, models: models, image: image, mimeType: result.mimeType, product: product, prompt: prompt)
-            if let text = repaired.text { attempt(text, "repair", cost: repaired.cost) }
+            if let text = repaired.text { attempt(text, "repair", cost: repaired.cost) } else { failedAttempt("repair", repaired.error, cost: repaired.cost) }
         }
-        if let fallback = plan.altTextFallback ?? product.title, attempts.last.map({ $0.lint.contains(where: \.isError) }) ?? true {
+        if let fallback = plan.altTextFallback ?? product.title, attempts.last.map({ $0.error != nil || $0.lint.contains(where: \.isError) }) ?? true {
             attempt(fallback, "fallback")
         }
         // The first attempt without errors, else the one with the fewest.
-        let chosen = attempts.first { !$0.lint.contains(where: \.isError) }
-            ?? attempts.min { $0.lint.filter(\.isError).count < $1.lint.filter(\.isError).count }
+        let usable = attempts.filter { $0.error == nil }
+        let chosen = usable.first { !$0.lint.contains(where: \.isError) }
+            ?? usable.min { $0.lint.filter(\.isError).count < $1.lint.filter(\.isError).count }
         let alt = chosen?.text ?? product.id
         let altSource = chosen?.source ?? "fallback"
         let findings = chosen?.lint ?? linter.lint(alt, product: product, locale: unit.locale)
-        let rejected = attempts.first.flatMap { $0.source == "model" && $0.source != altSource ? $0.lint : nil }
-        let extraCost = attempts.reduce(0) { $0 + $1.costUSD }
+        let rejected = usable.first.flatMap { $0.source == "model" && $0.source != altSource ? $0.lint : nil }
+        // Describe and repair calls are paid too: the unit's cost, the ledger and --max-cost count them.
+        let totalCost = cost + attempts.reduce(0) { $0 + $1.costUSD }
         let stem = "\(OutputWriter.safeStem(for: product.id)).\(unit.locale)"
         let folder = root.appendingPathComponent(OutputWriter.safeStem(for: template.id))
         // Name the file by what the bytes are, not what the answer said they were.
         let detected = ImageContainer.format(of: image)
         let imageName = "\(stem).\(detected == .jpeg ? "jpg" : detected == .png ? "png" : OutputWriter.fileExtension(for: result.mimeType))"
         // The model's own words about the image, without its ALT line, are a caption when the brand asks for captions.
-        let captionText = result.text.split(separator: "\n").filter { !$0.hasPrefix("ALT:") }.joined(separator: " ")
+        let captionText = result.text.split(separator: "\n")
+            .filter { !$0.trimmingCharacters(in: .whitespaces).uppercased().hasPrefix("ALT:") }.joined(separator: " ")
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let caption = brand.altText?.caption == true && !captionText.isEmpty && captionText != alt ? captionText : nil
-        let (verification, embedded) = Self.verifyAndTag(
+        let (verification, embedded, xmpSidecar) = Self.verifyAndTag(
             &image, name: imageName, alt: alt, caption: caption, unit: unit, template: template, product: product, brand: brand, profile: profile)
         let sidecar = Sidecar(
             productID: product.id, templateID: template.id, templateVersion: template.version, role: template.role, locale: unit.locale,
@@ -539,26 +551,27 @@ public final class Runner: Sendable {
                 aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue,
                 ratioMatches: result.matches(aspectRatio: template.output.aspectRatio.rawValue)),
             grounding: result.grounding.map(Sidecar.Grounding.init), verification: verification, embeddedMetadata: embedded,
-            usage: .init(usage), costUSD: cost + extraCost,
+            usage: .init(usage), costUSD: totalCost,
             startedAt: startedAt, finishedAt: Date())
         do {
             try OutputWriter.write(image, to: folder.appendingPathComponent(imageName))
+            if let xmpSidecar { try OutputWriter.write(Data(xmpSidecar.utf8), to: folder.appendingPathComponent("\(stem).xmp")) }
             try OutputWriter.write(Data((alt.replacingOccurrences(of: "\n", with: " ") + "\n").utf8), to: folder.appendingPathComponent("\(stem).alt.txt"))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
             try OutputWriter.write(try encoder.encode(sidecar), to: folder.appendingPathComponent("\(stem).json"))
         } catch {
-            return fail("output", "could not write the outputs: \(error)", cost: cost)
+            return fail("output", "could not write the outputs: \(error)", cost: totalCost)
         }
         let folderName = folder.lastPathComponent
-        let outputs = [imageName, "\(stem).alt.txt", "\(stem).json"].map { "\(folderName)/\($0)" }
+        let outputs = ([imageName, "\(stem).alt.txt", "\(stem).json"] + (xmpSidecar == nil ? [] : ["\(stem).xmp"])).map { "\(folderName)/\($0)" }
         do {
-            try journal.finish(key, state: .succeeded, outcome: "success", failureKind: nil, costUSD: cost, outputs: outputs)
+            try journal.finish(key, state: .succeeded, outcome: "success", failureKind: nil, costUSD: totalCost, outputs: outputs)
         } catch {
-            return UnitOutcome(failureKind: "journal", reason: "\(error)", outputs: outputs, cost: cost)
+            return UnitOutcome(failureKind: "journal", reason: "\(error)", outputs: outputs, cost: totalCost)
         }
-        return UnitOutcome(failureKind: nil, reason: nil, outputs: outputs, cost: cost)
+        return UnitOutcome(failureKind: nil, reason: nil, outputs: outputs, cost: totalCost)
     }
 
     /// The text model for alt-text repair and describe calls: cheap, and it sees images.
@@ -568,22 +581,28 @@ public final class Runner: Sendable {
     /// Through the gateway's chat/completions when the run has only a gateway.
     static func askForAltText(
         client: any ImageGenerating, models: ModelCatalog, image: Data, mimeType: String?, product: Product, prompt: String
-    ) async -> (text: String?, cost: Double) {
+    ) async -> (text: String?, cost: Double, error: String?) {
         let facts = "Product: \(product.title ?? product.id) (ID \(product.id)).\n"
         let blob = Part.Blob(mimeType: mimeType ?? "image/png", data: image.base64EncodedString())
         let profile = models.profile(textModel)
         if let gateway = client as? OpenAICompatibleClient {
-            let text = try? await gateway.chatCompletion(model: textModel, system: nil, text: facts + prompt, images: [blob])
-            return (text.flatMap(ImageResult.altText(in:)), 0)
+            do {
+                let text = try await gateway.chatCompletion(model: textModel, system: nil, text: facts + prompt, images: [blob])
+                // Gateways bill chat calls their own way; the cost is theirs to report.
+                return (ImageResult.altText(in: text), 0, nil)
+            } catch {
+                return (nil, 0, error.description)
+            }
         }
         let request = GenerateContentRequest(
             contents: [Content(parts: [Part(inlineData: blob), Part(text: facts + prompt)])],
             generationConfig: GenerationConfig(responseModalities: ["TEXT"]))
-        guard let response = try? await client.generateContent(model: textModel, request: request) else { return (nil, 0) }
+        let response: GenerateContentResponse
+        do { response = try await client.generateContent(model: textModel, request: request) } catch { return (nil, 0, error.description) }
         let result = ImageResult(response)
         let usage = result.usage ?? UsageMetadata()
         let cost = profile?.cost(inputTokens: usage.inputTokens, imageTokens: 0, textOutputTokens: usage.outputTextTokens) ?? 0
-        return (result.altText, cost)
+        return (result.altText, cost, nil)
     }
 
     /// Checks the image against what was asked and writes the XMP (alt text in the unit's
@@ -591,7 +610,7 @@ public final class Runner: Sendable {
     static func verifyAndTag(
         _ image: inout Data, name: String, alt: String, caption: String?, unit: WorkUnit, template: PromptTemplate, product: Product, brand: BrandGuide,
         profile: ModelProfile?
-    ) -> (ImageVerification, Sidecar.EmbeddedMetadata) {
+    ) -> (ImageVerification, Sidecar.EmbeddedMetadata, xmpSidecar: String?) {
         let palette = (brand.palette?.colors ?? []).compactMap { color in color.hex.isEmpty ? nil : (name: color.name, hex: color.hex) }
         let verifier = ImageVerifier(palette: palette, threshold: brand.palette?.tolerance ?? BrandGuide.Palette.defaultTolerance)
         let size = profile.flatMap { ImageDimensions.size(for: $0, aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue) }
@@ -608,14 +627,27 @@ public final class Runner: Sendable {
             altText: [.init(language: unit.locale, text: alt)],
             extendedDescription: [.init(language: unit.locale, text: facts.isEmpty ? alt : "\(alt) (\(facts.joined(separator: ", ")))")],
             caption: caption.map { [.init(language: unit.locale, text: $0)] } ?? [])
-        do {
-            image = try ImageContainer.embedding(xmp: XMPPacket.build(metadata), in: image)
+        let packet = XMPPacket.build(metadata)
+        // A C2PA manifest hashes every other byte of the file: adding XMP would make it fail to
+        // validate. Such images keep their bytes, and the XMP goes beside them (`.xmp`, Adobe's sidecar).
+        if (try? ImageContainer.info(of: image))?.hasC2PA == true {
             return (
                 verification,
-                .init(written: true, altTextLanguages: ["x-default", unit.locale], digitalSourceType: metadata.digitalSourceType, caption: caption)
+                .init(
+                    written: false, altTextLanguages: ["x-default", unit.locale], digitalSourceType: metadata.digitalSourceType, caption: caption,
+                    problem: "the image carries a C2PA manifest, which any added bytes would invalidate; the XMP is in the .xmp file beside it"),
+                packet
+            )
+        }
+        do {
+            image = try ImageContainer.embedding(xmp: packet, in: image)
+            return (
+                verification,
+                .init(written: true, altTextLanguages: ["x-default", unit.locale], digitalSourceType: metadata.digitalSourceType, caption: caption),
+                nil
             )
         } catch {
-            return (verification, .init(written: false, altTextLanguages: [], digitalSourceType: nil, problem: error.reason))
+            return (verification, .init(written: false, altTextLanguages: [], digitalSourceType: nil, problem: error.reason), packet)
         }
     }
 
@@ -651,9 +683,9 @@ actor BrandFileKeeper {
     /// Uploads what is missing; a message for the first file that cannot be, or nil.
     func ensureAll() async -> String? {
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file.path) else { return "cannot read the brand image \(file.path)" }
             do {
-                _ = try await store.ensureFile(id: file.id, data: data, mimeType: file.mimeType, displayName: (file.path as NSString).lastPathComponent)
+                // The bytes that were hashed into the name, not whatever the file holds now.
+                _ = try await store.ensureFile(id: file.id, data: file.data, mimeType: file.mimeType, displayName: (file.path as NSString).lastPathComponent)
             } catch {
                 return "could not upload the brand image \(file.path) through the Files API: \(error.description)"
             }

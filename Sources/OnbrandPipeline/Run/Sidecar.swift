@@ -55,6 +55,8 @@ public struct Sidecar: Sendable, Codable {
         public var text: String
         public var lint: [AltTextLinter.Finding]
         public var costUSD: Double
+        /// Why a describe or repair call brought no alt text back.
+        public var error: String? = nil
     }
 
     public struct EmbeddedMetadata: Sendable, Codable {

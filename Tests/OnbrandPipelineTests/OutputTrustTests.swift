@@ -249,3 +249,58 @@ import Testing
         #expect(rendered.allSatisfy { ($0[0] as? String ?? "").count > 10 && ($0[1] as? Bool) == true })
     }
 }
+
+/// `--batch`: half price through the Batch API, and nothing lost or paid twice when a run stops
+/// while its jobs wait.
+@Suite(.serialized) struct BatchRunTests {
+    @Test func batchRunsWriteEverythingAtHalfPrice() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            var online = RunnerTests.options(out: directory.appendingPathComponent("online"), limit: 2)
+            online.locales = ["en-US"]
+            online.templates = [TestFiles.packageRoot.appendingPathComponent("templates/catalog-packshot.xml").path]
+            let onlineSummary = try await Runner(options: online).run()
+            var options = online
+            options.outputDirectory = directory.appendingPathComponent("batch").path
+            options.isBatch = true
+            options.batchSize = 1
+            options.batchPollInterval = .milliseconds(20)
+            let summary = try await Runner(options: options).run()
+            #expect(summary.succeeded == 2 && summary.failed == 0, "\(summary.failures)")
+            #expect(abs(summary.costUSD - onlineSummary.costUSD / 2) < 0.001, "half the online price")
+            let folder = directory.appendingPathComponent("batch/northwind/catalog-packshot")
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            #expect(files.filter { $0.hasSuffix(".png") }.count == 2 && files.filter { $0.hasSuffix(".alt.txt") }.count == 2)
+            let again = try await Runner(options: options).run()
+            #expect(again.skipped == 2 && again.succeeded == 0, "a rerun skips what the batch made")
+        }
+    }
+
+    @Test func aStoppedRunCollectsItsJobsNextTimeWithoutPayingAgain() async throws {
+        let emulator = try await EmulatorServer.start(configuration: .init(batchDelay: .milliseconds(1500)))
+        defer { Task { await emulator.stop() } }
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            var options = RunnerTests.options(out: directory, limit: 2)
+            options.locales = ["en-US"]
+            options.templates = [TestFiles.packageRoot.appendingPathComponent("templates/catalog-packshot.xml").path]
+            options.backend = .gemini
+            options.apiKey = "test-key"
+            options.baseURL = emulator.baseURL
+            options.isBatch = true
+            options.batchPollInterval = .milliseconds(50)
+            // The first run stops as soon as its job is submitted.
+            let box = RunnerBox()
+            let runner = Runner(options: options, notice: { line in if line.contains("submitted") { box.runner?.requestStop() } })
+            box.runner = runner
+            let first = try await runner.run()
+            #expect(first.succeeded == 0 && first.interrupted)
+            let second = try await Runner(options: options).run()
+            #expect(second.succeeded == 2 && second.failed == 0, "\(second.failures)")
+            let creates = await emulator.log.entries.filter { $0.path.hasSuffix(":batchGenerateContent") }
+            #expect(creates.count == 1, "the job was collected, not submitted again")
+        }
+    }
+}
+
+final class RunnerBox: @unchecked Sendable {
+    var runner: Runner?
+}

@@ -43,3 +43,13 @@ extension GeminiClient: FileStoring {
         }
     }
 }
+
+/// Providers with Batch mode (half price, results within a day): the run submits JSONL jobs.
+public protocol BatchSubmitting: Sendable {
+    func uploadFile(_ data: Data, mimeType: String, id: String?, displayName: String?) async throws(GeminiError) -> FileResource
+    func createBatch(model: String, batch: GenerateContentBatch) async throws(GeminiError) -> BatchOperation
+    func batch(_ name: String) async throws(GeminiError) -> BatchOperation
+    func downloadFile(_ name: String) async throws(GeminiError) -> Data
+}
+
+extension GeminiClient: BatchSubmitting {}

@@ -37,6 +37,23 @@ public final class Journal: Sendable {
         public var outputs: [String]
     }
 
+    /// A Batch API job whose results have not been collected yet.
+    struct BatchJob: Sendable, Codable, Hashable, FetchableRecord, PersistableRecord {
+        static let databaseTableName = "batch"
+        var name: String
+        var model: String
+        var createdAt: Date
+        var units: Int
+    }
+
+    /// A unit sent in a batch: its fingerprint, so a changed unit is sent again rather than waited for.
+    struct BatchedUnit: Sendable, Codable, FetchableRecord, PersistableRecord {
+        static let databaseTableName = "batched_unit"
+        var key: String
+        var batch: String
+        var fingerprint: String
+    }
+
     private let queue: DatabaseQueue
 
     public init(path: String) throws {
@@ -61,6 +78,55 @@ public final class Journal: Sendable {
                 table.column("finishedAt", .datetime)
                 table.column("runID", .text).notNull()
             }
+            try db.create(table: "batch", ifNotExists: true) { table in
+                table.primaryKey("name", .text)
+                table.column("model", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.column("units", .integer).notNull()
+            }
+            try db.create(table: "batched_unit", ifNotExists: true) { table in
+                table.primaryKey("key", .text)
+                table.column("batch", .text).notNull().indexed()
+                table.column("fingerprint", .text).notNull()
+            }
+        }
+    }
+
+    // MARK: - Batch jobs
+
+    /// Records a job and its units in one transaction, right after the API created it: a crash
+    /// after this line loses nothing, and the next run collects the job instead of paying again.
+    func recordBatch(_ job: BatchJob, units: [(key: String, fingerprint: String)]) throws {
+        try queue.write { db in
+            try job.save(db)
+            for unit in units { try BatchedUnit(key: unit.key, batch: job.name, fingerprint: unit.fingerprint).save(db) }
+        }
+    }
+
+    func pendingBatches() throws -> [BatchJob] {
+        try queue.read { try BatchJob.order(Column("createdAt")).fetchAll($0) }
+    }
+
+    /// Whether the unit, with this fingerprint, waits in a job not yet collected.
+    public func isInPendingBatch(_ key: String, fingerprint: String) throws -> Bool {
+        try queue.read { db in
+            guard let unit = try BatchedUnit.fetchOne(db, key: key), unit.fingerprint == fingerprint else { return false }
+            return try BatchJob.fetchOne(db, key: unit.batch) != nil
+        }
+    }
+
+    /// The units a job holds, by key, with their fingerprints.
+    public func units(inBatch name: String) throws -> [String: String] {
+        try queue.read { db in
+            try BatchedUnit.filter(Column("batch") == name).fetchAll(db).reduce(into: [:]) { $0[$1.key] = $1.fingerprint }
+        }
+    }
+
+    /// Forgets a job once its results are collected (or it ended without any).
+    public func forgetBatch(_ name: String) throws {
+        try queue.write { db in
+            _ = try BatchedUnit.filter(Column("batch") == name).deleteAll(db)
+            _ = try BatchJob.deleteOne(db, key: name)
         }
     }
 

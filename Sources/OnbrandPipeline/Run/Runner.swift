@@ -30,6 +30,29 @@ struct ProviderRouter: ImageGenerating {
     }
 }
 
+extension ProviderRouter: BatchSubmitting {
+    private var batches: any BatchSubmitting {
+        get throws(GeminiError) {
+            guard let batches = native as? any BatchSubmitting else {
+                throw GeminiError(code: .invalidRequest, status: nil, message: "the provider has no Batch mode", model: "batches")
+            }
+            return batches
+        }
+    }
+
+    func uploadFile(_ data: Data, mimeType: String, id: String?, displayName: String?) async throws(GeminiError) -> FileResource {
+        try await batches.uploadFile(data, mimeType: mimeType, id: id, displayName: displayName)
+    }
+
+    func createBatch(model: String, batch: GenerateContentBatch) async throws(GeminiError) -> BatchOperation {
+        try await batches.createBatch(model: model, batch: batch)
+    }
+
+    func batch(_ name: String) async throws(GeminiError) -> BatchOperation { try await batches.batch(name) }
+
+    func downloadFile(_ name: String) async throws(GeminiError) -> Data { try await batches.downloadFile(name) }
+}
+
 extension ProviderRouter: FileStoring {
     func ensureFile(id: String, data: Data, mimeType: String, displayName: String?) async throws(GeminiError) -> FileResource {
         guard let store = native as? any FileStoring else {
@@ -58,6 +81,12 @@ public struct RunOptions: Sendable {
     /// An OpenAI-compatible gateway for models whose profile names that provider (e.g. FLUX);
     /// its key comes from `ONBRAND_GATEWAY_KEY` or `OPENAI_API_KEY`.
     public var gatewayURL: String?
+    /// Send through Batch mode at half price (`--batch`): jobs of ``batchSize`` units, results collected
+    /// when ready; a run interrupted while waiting collects them the next time.
+    public var isBatch = false
+    public var batchSize = 200
+    /// How often a waiting run asks about its jobs, at first (it backs off to a minute).
+    public var batchPollInterval: Duration = .seconds(10)
     /// Where the images will be served, to make the feeds' links absolute (`--image-base-url`).
     public var imageBaseURL: String?
     public var models = ModelCatalog()
@@ -127,9 +156,9 @@ public struct RunError: Error, Sendable, CustomStringConvertible {
 /// sidecars and a manifest, resumable through the journal.
 public final class Runner: Sendable {
     public let options: RunOptions
-    private let progress: @Sendable (RunProgress) -> Void
-    private let notice: @Sendable (String) -> Void
-    private let stopFlag = StopFlag()
+    let progress: @Sendable (RunProgress) -> Void
+    let notice: @Sendable (String) -> Void
+    let stopFlag = StopFlag()
 
     /// Asks the run to stop: no new unit starts, calls in flight finish and are recorded, and the
     /// manifest and summary are written. A rerun carries on from there.
@@ -173,7 +202,9 @@ public final class Runner: Sendable {
                 ])
             }
             client = GeminiClient(
-                configuration: .init(apiKey: key, baseURL: options.baseURL ?? GeminiClient.defaultBaseURL, timeout: options.timeout, retry: options.retry),
+                configuration: .init(
+                    apiKey: key, baseURL: options.baseURL ?? GeminiClient.defaultBaseURL, timeout: options.timeout,
+                    maximumResponseSize: Self.maximumResponseSize, retry: options.retry),
                 limiter: limiter())
         case .emulator, .auto:
             backend = .emulator
@@ -183,7 +214,9 @@ public final class Runner: Sendable {
             emulator = running
             notice("PROOF MODE: no API key, so images come from Onbrand's built-in Gemini emulator at \(running.baseURL) (set GEMINI_API_KEY to use the real API)")
             client = GeminiClient(
-                configuration: .init(apiKey: "emulator", baseURL: running.baseURL, timeout: options.timeout, retry: options.retry), limiter: limiter())
+                configuration: .init(
+                    apiKey: "emulator", baseURL: running.baseURL, timeout: options.timeout, maximumResponseSize: Self.maximumResponseSize,
+                    retry: options.retry), limiter: limiter())
             gateway = OpenAICompatibleClient(
                 configuration: .init(apiKey: "emulator", baseURL: "\(running.baseURL)/v1beta/openai", timeout: options.timeout, retry: options.retry),
                 limiter: limiter())
@@ -262,7 +295,7 @@ public final class Runner: Sendable {
                 summary.skipped += 1
             } else {
                 toSend += 1
-                estimated += plan.report.costUSD
+                estimated += options.isBatch ? plan.report.batchCostUSD : plan.report.costUSD
                 estimatedInput += plan.report.inputTokens
                 estimatedOutput += plan.report.outputImageTokens + plan.report.outputTextTokens
             }
@@ -295,6 +328,17 @@ public final class Runner: Sendable {
         let planModels = models
         let backendName = backend.rawValue
         let brand = inputs.brand
+        if options.isBatch {
+            guard let batches = provider as? any BatchSubmitting else {
+                throw RunError(diagnostics: [
+                    .error("--batch needs the Gemini API or the emulator; an OpenAI-compatible gateway has no Batch mode", at: nil, hint: nil)
+                ])
+            }
+            try await sendInBatches(
+                BatchContext(
+                    inputs: inputs, planner: planner, brandDigest: brandDigest, batches: batches, client: provider, models: planModels,
+                    journal: journal, root: root, runID: runID, backend: backendName, manifest: manifest, ledger: ledger))
+        } else {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var running = 0
             try await forEachUnit(inputs) { unit, template, product in
@@ -348,6 +392,7 @@ public final class Runner: Sendable {
                 }
             }
             try await group.waitForAll()
+        }
         }
         try manifest.finish()
         let elapsed = ContinuousClock.now - started
@@ -422,7 +467,7 @@ public final class Runner: Sendable {
     }
 
     /// Calls `body` for every unit in catalog order, applying `--only` and `--limit` (products).
-    private func forEachUnit(_ inputs: Inputs, _ body: (WorkUnit, PromptTemplate, Product) async throws -> Void) async throws {
+    func forEachUnit(_ inputs: Inputs, _ body: (WorkUnit, PromptTemplate, Product) async throws -> Void) async throws {
         let reader: CatalogReader
         do { reader = try CatalogReader(contentsOf: inputs.catalogPath) } catch { throw RunError(diagnostics: error.diagnostics) }
         var products = 0
@@ -441,6 +486,10 @@ public final class Runner: Sendable {
             throw RunError(diagnostics: error.diagnostics)
         }
     }
+
+    /// Answers are collected whole: a 4K image is 30 MB of base64, and a batch's results file holds
+    /// `batchSize` answers.
+    static let maximumResponseSize = 1 << 30
 
     // MARK: - One unit
 
@@ -479,10 +528,28 @@ public final class Runner: Sendable {
         } catch {
             return fail(Self.kind(of: error), error.description)
         }
+        return await complete(
+            unit: unit, template: template, product: product, plan: plan, fingerprint: fingerprint, response: response, startedAt: startedAt,
+            isBatch: false, client: client, models: models, journal: journal, root: root, brand: brand, backend: backend)
+    }
+
+    /// Everything after the answer, for online calls and batch results alike: the outcome, alt text
+    /// (describe, repair, fallback), checks, XMP, the files and the journal.
+    func complete(
+        unit: WorkUnit, template: PromptTemplate, product: Product, plan: UnitPlan, fingerprint: String, response: GenerateContentResponse,
+        startedAt: Date, isBatch: Bool, client: any ImageGenerating, models: ModelCatalog, journal: Journal, root: URL, brand: BrandGuide,
+        backend: String
+    ) async -> UnitOutcome {
+        let key = Self.key(unit)
+        func fail(_ kind: String, _ reason: String, cost: Double = 0) -> UnitOutcome {
+            try? journal.finish(key, state: .failed, outcome: reason, failureKind: kind, costUSD: cost, outputs: [])
+            return UnitOutcome(failureKind: kind, reason: reason, outputs: [], cost: cost)
+        }
         let result = ImageResult(response)
         let profile = models.profile(plan.model)
         let usage = result.usage ?? UsageMetadata()
-        let cost = profile?.cost(inputTokens: usage.inputTokens, imageTokens: usage.outputImageTokens, textOutputTokens: usage.outputTextTokens) ?? 0
+        let cost = profile?.cost(
+            inputTokens: usage.inputTokens, imageTokens: usage.outputImageTokens, textOutputTokens: usage.outputTextTokens, batch: isBatch) ?? 0
         switch result.outcome {
         case .success: break
         case .noImage: return fail("no image", "the model answered without an image (\(result.finishReason?.rawValue ?? "no finish reason"))", cost: cost)
@@ -744,8 +811,13 @@ actor Ledger {
         started = clock.now
     }
 
-    /// Spent plus what is in flight, as estimated: what the next unit is compared against.
-    var spent: Double { committed + estimatedInFlight }
+    /// Spent plus what is in flight or submitted in batches, as estimated: what the next unit is compared against.
+    var spent: Double { committed + estimatedInFlight + reservedInBatches }
+
+    /// Batch mode: what the units submitted so far will cost, until their results are collected.
+    private var reservedInBatches = 0.0
+    func reserve(_ estimate: Double) { reservedInBatches += estimate }
+    func releaseReservations() { reservedInBatches = 0 }
 
     func begin(estimate: Double) {
         inFlight += 1

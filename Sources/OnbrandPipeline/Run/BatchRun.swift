@@ -27,9 +27,11 @@ extension Runner {
     func sendInBatches(_ context: BatchContext) async throws {
         let journal = context.journal
         // 1. New jobs for the units that are neither done nor already waiting in a job.
-        var pending: [String: (lines: Data, units: [(key: String, fingerprint: String)])] = [:]
-        func submit(_ model: String) async throws {
-            guard let job = pending.removeValue(forKey: model), !job.units.isEmpty else { return }
+        // One job per model and image size; a job's results are downloaded whole, so big images make small jobs.
+        var pending: [String: (model: String, lines: Data, units: [(key: String, fingerprint: String)])] = [:]
+        func submit(_ group: String) async throws {
+            guard let job = pending.removeValue(forKey: group), !job.units.isEmpty else { return }
+            let model = job.model
             let name = try await createJob(model: model, lines: job.lines, count: job.units.count, batches: context.batches)
             try journal.recordBatch(.init(name: name, model: model, createdAt: Date(), units: job.units.count), units: job.units)
             notice("batch \(name): \(job.units.count) units for \(model) submitted at half price")
@@ -62,11 +64,15 @@ extension Runner {
             line += Data(",\"request\":".utf8)
             line += try WireCoding.encoder().encode(request)
             line += Data("}\n".utf8)
-            pending[plan.model, default: (Data(), [])].lines += line
-            pending[plan.model, default: (Data(), [])].units.append((key, fingerprint))
-            if pending[plan.model]!.units.count >= options.batchSize { try await submit(plan.model) }
+            let size = template.output.imageSize.rawValue
+            let group = "\(plan.model)|\(size)"
+            pending[group, default: (plan.model, Data(), [])].lines += line
+            pending[group, default: (plan.model, Data(), [])].units.append((key, fingerprint))
+            if pending[group]!.units.count >= Self.unitsPerJob(options.batchSize, model: plan.model, template: template, models: context.models) {
+                try await submit(group)
+            }
         }
-        for model in pending.keys.sorted() { try await submit(model) }
+        for group in pending.keys.sorted() { try await submit(group) }
         // From here on, costs are counted as results arrive.
         await context.ledger.releaseReservations()
 
@@ -88,6 +94,15 @@ extension Runner {
             }
             try await collect(job, operation: operation, context)
         }
+    }
+
+    /// Units per job: `--batch-size`, and fewer for big images, so that a job's results (about two
+    /// bytes of base64 per pixel) stay near 400 MB when downloaded.
+    static func unitsPerJob(_ requested: Int, model: String, template: PromptTemplate, models: ModelCatalog) -> Int {
+        guard let profile = models.profile(model),
+            let size = ImageDimensions.size(for: profile, aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue)
+        else { return requested }
+        return max(1, min(requested, 400_000_000 / max(size.width * size.height * 2, 1)))
     }
 
     /// Uploads the JSONL and creates the job; its name.

@@ -50,7 +50,7 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Send through the Batch API at half price; results within a day. A run stopped while waiting collects the same jobs when run again.")
     var batch = false
 
-    @Option(name: .customLong("batch-size"), help: "Units per batch job (each job's results are downloaded whole).")
+    @Option(name: .customLong("batch-size"), help: "Units per batch job at most; jobs of big images are smaller (a job's results, downloaded whole, stay near 400 MB).")
     var batchSize = 200
 
     @Option(name: .customLong("image-base-url"), help: "Where the images will be served; makes the Merchant Center and Shopify feeds' links absolute.")

@@ -283,6 +283,7 @@ public final class Runner: Sendable {
 
         // Pass 1: what the run will do, before anything is sent.
         var toSend = 0
+        var waiting = 0
         var estimated = 0.0
         var estimatedInput = 0
         var estimatedOutput = 0
@@ -293,6 +294,8 @@ public final class Runner: Sendable {
             let fingerprint = Fingerprint.of(model: plan.model, template: template, brandDigest: brandDigest, product: product, request: request)
             if !options.force, try journal.isDone(Self.key(unit), fingerprint: fingerprint, outputRoot: root) {
                 summary.skipped += 1
+            } else if options.isBatch, try journal.isInPendingBatch(Self.key(unit), fingerprint: fingerprint) {
+                waiting += 1
             } else {
                 toSend += 1
                 estimated += options.isBatch ? plan.report.batchCostUSD : plan.report.costUSD
@@ -305,8 +308,9 @@ public final class Runner: Sendable {
         summary.estimatedInputTokens = estimatedInput
         summary.estimatedOutputTokens = estimatedOutput
         notice(
-            "\(summary.units) units: \(toSend) to generate, \(summary.skipped) unchanged and skipped; estimated \(estimatedInput) input and "
-                + "\(estimatedOutput) output tokens, $" + String(format: "%.2f", estimated)
+            "\(summary.units) units: \(toSend) to generate, \(summary.skipped) unchanged and skipped"
+                + (waiting > 0 ? ", \(waiting) waiting in batches sent earlier" : "") + "; estimated \(estimatedInput) input and "
+                + "\(estimatedOutput) output tokens, $" + String(format: "%.2f", estimated) + (options.isBatch ? " at batch prices" : "")
                 + (options.maximumCost.map { String(format: " (cap $%.2f)", $0) } ?? ""))
 
         let manifest = ManifestWriter(url: root.appendingPathComponent("manifest.jsonl"), backend: backend.rawValue)

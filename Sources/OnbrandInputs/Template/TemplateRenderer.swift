@@ -40,13 +40,25 @@ public enum TemplateRenderer {
             if problems.contains(where: { $0.severity == .error }) { throw DiagnosticError(problems) }
             if let cleanKey { CompiledTexts.shared.markClean(cleanKey) }
         }
-        let object = context.root.mapValues(\.mustacheValue)
+        var mustacheObject: [String: Any]?
+        func object() -> [String: Any] {
+            if let mustacheObject { return mustacheObject }
+            let made = context.root.mapValues(\.mustacheValue)
+            mustacheObject = made
+            return made
+        }
         func render(_ text: TemplateText) throws(DiagnosticError) -> String {
             do {
                 let compiled = try CompiledTexts.shared.compiled(text.source)
                 // Texts that never name the product render the same for every product: reuse them.
-                guard !compiled.usesProduct, let key = context.sharedPartKey else { return compiled.template.render(object) }
-                return CompiledTexts.shared.rendered(text.source, for: key) { compiled.template.render(object) }
+                guard compiled.usesProduct, let key = cleanKey else {
+                    guard let key = context.sharedPartKey else { return compiled.template.render(object()) }
+                    return CompiledTexts.shared.rendered(text.source, for: key) { compiled.template.render(object()) }
+                }
+                // The rest go through the fast renderer once it has matched swift-mustache for this product shape.
+                return CompiledTexts.shared.renderFast(compiled, source: text.source, shapeKey: key, root: context.root) {
+                    compiled.template.render(object())
+                }
             } catch {
                 throw DiagnosticError(
                     .error("template \(template.id) does not parse as Mustache: \(error)", at: SourceLocation(file: template.sourceFile, line: text.line)))
@@ -358,6 +370,8 @@ final class CompiledTexts: @unchecked Sendable {
         var template: MustacheTemplate
         /// Whether any tag reaches `product` (a lookup can only reach the root's keys by name).
         var usesProduct: Bool
+        /// The fast renderer for this text, when its tags are all in its subset.
+        var fast: FastTemplate?
     }
 
     private struct RenderKey: Hashable {
@@ -381,7 +395,7 @@ final class CompiledTexts: @unchecked Sendable {
             // `.` and bare names can only reach the product inside a section that names it.
             return name == "product" || name.hasPrefix("product.")
         }
-        let entry = Entry(template: template, usesProduct: usesProduct)
+        let entry = Entry(template: template, usesProduct: usesProduct, fast: FastTemplate(source: source, tags: tags))
         templates[source] = entry
         return entry
     }
@@ -400,6 +414,40 @@ final class CompiledTexts: @unchecked Sendable {
         defer { lock.unlock() }
         if cleanChecks.count >= 4096 { cleanChecks.removeAll(keepingCapacity: true) }
         cleanChecks.insert(key)
+    }
+
+    private var fastVerified: Set<String> = []
+    private var fastRefused: Set<String> = []
+
+    /// Whether the fast renderer gave up on this text (it differed from swift-mustache once).
+    func isFastRefused(_ source: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return fastRefused.contains(source)
+    }
+
+    /// Renders with ``FastTemplate`` when it has matched swift-mustache for this text and product
+    /// shape; the first time for a shape, renders both ways and compares (normalised, as used).
+    func renderFast(_ entry: Entry, source: String, shapeKey: String, root: [String: RenderContext.Value], slow: () -> String) -> String {
+        guard let fast = entry.fast else { return slow() }
+        let key = shapeKey + "\u{0}" + source
+        lock.lock()
+        let refused = fastRefused.contains(source)
+        let verified = !refused && fastVerified.contains(key)
+        lock.unlock()
+        if refused { return slow() }
+        if verified, let text = fast.render(root) { return text }
+        let reference = slow()
+        let candidate = fast.render(root)
+        lock.lock()
+        defer { lock.unlock() }
+        if let candidate, TemplateRenderer.normalize(candidate) == TemplateRenderer.normalize(reference) {
+            if fastVerified.count >= 16384 { fastVerified.removeAll(keepingCapacity: true) }
+            fastVerified.insert(key)
+        } else {
+            fastRefused.insert(source)
+        }
+        return reference
     }
 
     /// The text rendered for this brand and locale, rendered once.

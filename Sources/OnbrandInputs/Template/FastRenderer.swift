@@ -1,0 +1,129 @@
+import Foundation
+
+/// A Mustache renderer over Onbrand's own context values, for the hot loop of planning.
+///
+/// swift-mustache walks `Any` and casts every value it looks up, which was a third of planning a
+/// large catalog. This renderer handles the subset Onbrand's templates use (variables, sections,
+/// inverted sections, comments, dotted names and `.`, standalone-line removal) on
+/// ``RenderContext/Value`` directly. It is never trusted blindly: for each text and each product
+/// shape, the first render is compared with swift-mustache's (after ``TemplateRenderer``'s line
+/// normalisation), and a text that ever differs goes back to swift-mustache for good. Anything
+/// outside the subset (partials, delimiters, transforms, blocks) is swift-mustache's from the start.
+struct FastTemplate: Sendable {
+    indirect enum Node: Sendable {
+        case text(String)
+        case variable([String])
+        case section([String], [Node], inverted: Bool)
+    }
+
+    let nodes: [Node]
+
+    init?(source: String, tags: [MustacheTag]) {
+        let bytes = Array(source.utf8)
+        func isBlank(_ range: Range<Int>) -> Bool { range.allSatisfy { bytes[$0] == 0x20 || bytes[$0] == 0x09 } }
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        var stack: [(path: [String], inverted: Bool, nodes: [Node])] = [([], false, [])]
+        var cursor = 0
+        for tag in tags {
+            guard tag.kind != .partial, tag.kind != .delimiters, tag.kind != .block, tag.kind != .pragma, !tag.name.contains("(") else { return nil }
+            var textEnd = tag.range.lowerBound
+            var next = tag.range.upperBound
+            if [.section, .inverted, .close, .comment].contains(tag.kind) {
+                // Standalone: alone on its line but for blanks; the whole line goes. Never on a text's first
+                // line: Onbrand renders `{{% CONTENT_TYPE: TEXT}}` + the text, so a tag there follows the pragma.
+                let lineStart = bytes[..<tag.range.lowerBound].lastIndex(of: 0x0A).map { $0 + 1 }.flatMap { $0 >= cursor ? $0 : nil } ?? -1
+                var lineEnd = tag.range.upperBound
+                while lineEnd < bytes.count, bytes[lineEnd] == 0x20 || bytes[lineEnd] == 0x09 { lineEnd += 1 }
+                let endsLine = lineEnd == bytes.count || bytes[lineEnd] == 0x0A || bytes[lineEnd] == 0x0D
+                if lineStart >= 0, isBlank(lineStart..<tag.range.lowerBound), endsLine {
+                    textEnd = lineStart
+                    if lineEnd < bytes.count, bytes[lineEnd] == 0x0D { lineEnd += 1 }
+                    if lineEnd < bytes.count, bytes[lineEnd] == 0x0A { lineEnd += 1 }
+                    next = lineEnd
+                }
+            }
+            if cursor < textEnd { stack[stack.count - 1].nodes.append(.text(text(cursor..<textEnd))) }
+            cursor = next
+            let path = tag.name == "." ? ["."] : tag.name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            switch tag.kind {
+            case .variable: stack[stack.count - 1].nodes.append(.variable(path))
+            case .section, .inverted: stack.append((path, tag.kind == .inverted, []))
+            case .close:
+                guard stack.count > 1, stack[stack.count - 1].path == path else { return nil }
+                let section = stack.removeLast()
+                stack[stack.count - 1].nodes.append(.section(section.path, section.nodes, inverted: section.inverted))
+            case .comment: break
+            case .partial, .delimiters, .pragma, .block: return nil
+            }
+        }
+        guard stack.count == 1 else { return nil }
+        if cursor < bytes.count { stack[0].nodes.append(.text(text(cursor..<bytes.count))) }
+        nodes = stack[0].nodes
+    }
+
+    /// The text for this context; `nil` when a variable names a list or a map (swift-mustache's business).
+    func render(_ root: [String: RenderContext.Value]) -> String? {
+        var output = ""
+        var stack: [RenderContext.Value] = [.map(root)]
+        return Self.render(nodes, &stack, &output) ? output : nil
+    }
+
+    private static func render(_ nodes: [Node], _ stack: inout [RenderContext.Value], _ output: inout String) -> Bool {
+        for node in nodes {
+            switch node {
+            case .text(let text):
+                output += text
+            case .variable(let path):
+                switch lookup(path, stack) {
+                case .string(let text): output += text
+                case .bool(let flag): output += flag ? "true" : "false"
+                case .none: break
+                case .list, .map: return false
+                }
+            case .section(let path, let children, let inverted):
+                let value = lookup(path, stack)
+                if inverted {
+                    switch value {
+                    case .none, .bool(false): if !render(children, &stack, &output) { return false }
+                    case .list(let items) where items.isEmpty: if !render(children, &stack, &output) { return false }
+                    default: break
+                    }
+                    continue
+                }
+                switch value {
+                case .none, .bool(false): break
+                case .bool(true): if !render(children, &stack, &output) { return false }
+                case .list(let items):
+                    for item in items {
+                        stack.append(item)
+                        defer { stack.removeLast() }
+                        if !render(children, &stack, &output) { return false }
+                    }
+                case .some(let item):
+                    stack.append(item)
+                    defer { stack.removeLast() }
+                    if !render(children, &stack, &output) { return false }
+                }
+            }
+        }
+        return true
+    }
+
+    /// Mustache's lookup: `.` is the top of the stack; the first name is looked for from the top
+    /// down, the rest only inside what it found.
+    private static func lookup(_ path: [String], _ stack: [RenderContext.Value]) -> RenderContext.Value? {
+        if path == ["."] { return stack.last }
+        var found: RenderContext.Value?
+        for entry in stack.reversed() {
+            if case .map(let members) = entry, let value = members[path[0]] {
+                found = value
+                break
+            }
+        }
+        for name in path.dropFirst() {
+            guard case .map(let members)? = found else { return nil }
+            found = members[name]
+        }
+        return found
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Mustache
+@testable import OnbrandInputs
+import OnbrandTestSupport
+import Testing
+
+/// The fast renderer says what swift-mustache says, on Mustache's tricky parts and on every
+/// bundled template with every bundled product.
+@Suite struct FastRendererTests {
+    static func both(_ source: String, _ root: [String: RenderContext.Value]) throws -> (fast: String?, mustache: String) {
+        let fast = FastTemplate(source: source, tags: MustacheTagScanner.tags(in: source).tags)?.render(root)
+        let mustache = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + source).render(root.mapValues(\.mustacheValue))
+        return (fast, mustache)
+    }
+
+    @Test(arguments: [
+        "Hello {{name}}!",
+        "A\n{{#flag}}\n  yes\n{{/flag}}\nB",
+        "  {{#items}}\n  - {{.}}\n  {{/items}}\nend",
+        "first\n  {{#items}}\n  - {{.}}\n  {{/items}}\nend",
+        "{{#items}}{{.}}, {{/items}}",
+        "{{^empty}}nothing{{/empty}} {{^items}}never{{/items}}",
+        "{{#map}}{{inner.deep}} {{name}}{{/map}}",
+        "line {{! a comment }}\n{{! standalone comment }}\nnext",
+        "{{#flag}}on{{/flag}}{{^flag}}off{{/flag}} {{#off}}x{{/off}}{{^off}}y{{/off}}",
+        "{{#name}}[{{.}}]{{/name}} {{#blank}}<{{.}}>{{/blank}}",
+        "\r\n{{#flag}}\r\nwindows\r\n{{/flag}}\r\n",
+        "{{#map}}{{#inner}}{{deep}}/{{name}}{{/inner}}{{/map}}",
+    ])
+    func matchesSwiftMustache(_ source: String) throws {
+        let root: [String: RenderContext.Value] = [
+            "name": .string("Ada"), "blank": .string(""), "flag": .bool(true), "off": .bool(false),
+            "items": .list([.string("a"), .string("b")]), "empty": .list([]),
+            "map": .map(["name": .string("inner name"), "inner": .map(["deep": .string("deep value")])]),
+        ]
+        let (fast, mustache) = try Self.both(source, root)
+        #expect(fast.map(TemplateRenderer.normalize) == TemplateRenderer.normalize(mustache), "\(source.debugDescription)")
+    }
+
+    @Test func leavesWhatItDoesNotKnowToSwiftMustache() {
+        for source in ["{{> partial}}", "{{=<% %>=}}", "{{uppercased(name)}}", "{{#a}}unclosed"] {
+            #expect(FastTemplate(source: source, tags: MustacheTagScanner.tags(in: source).tags) == nil, "\(source)")
+        }
+        let list = FastTemplate(source: "{{items}}", tags: MustacheTagScanner.tags(in: "{{items}}").tags)
+        #expect(list?.render(["items": .list([.string("a")])]) == nil, "a list printed as a variable is swift-mustache's business")
+    }
+
+    /// Every bundled template, for every product of the bundled catalogs in every locale, renders
+    /// through the fast path without it ever being refused.
+    @Test func bundledTemplatesStayOnTheFastPath() throws {
+        let root = TestFiles.packageRoot
+        let templates = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("templates").path)
+            .filter { $0.hasSuffix(".xml") || $0.hasSuffix(".json") }.sorted()
+            .map { try TemplateLoader.loadOrThrow(root.appendingPathComponent("templates/\($0)").path) }
+        var rendered = 0
+        for brandName in ["northwind", "lumen", "lumen-men"] {
+            let brand = try BrandLoader.loadOrThrow(root.appendingPathComponent("brands/\(brandName)").path)
+            let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("brands/\(brandName)").path)
+            let catalog = try #require(
+                brand.defaults?.catalog ?? files.first { $0.hasPrefix("catalog.") }.map { root.appendingPathComponent("brands/\(brandName)/\($0)").path })
+            for product in try CatalogReader(contentsOf: catalog).readAll() {
+                for locale in brand.localeCodes {
+                    for template in templates {
+                        let context = RenderContext(
+                            brand: RenderContext.brandValue(brand, locale: locale, channel: template.channel),
+                            product: product, locale: RenderContext.localeValue(brand, code: locale), sharedPartKey: "fast-test|\(brandName)|\(locale)|\(template.channel ?? "")")
+                        guard (try? TemplateRenderer.render(template, context: context)) != nil else { continue }
+                        rendered += 1
+                        let texts = template.sections.compactMap(\.text) + [template.prompt] + [template.altText.instruction, template.altText.fallback].compactMap { $0 }
+                        for text in texts { #expect(!CompiledTexts.shared.isFastRefused(text.source), "\(template.id): \(text.source.prefix(60))") }
+                    }
+                }
+            }
+        }
+        #expect(rendered > 100)
+    }
+}

@@ -74,4 +74,76 @@ import Testing
         }
         #expect(rendered > 100)
     }
+
+    /// A prepared template renders exactly what the full path renders, for every bundled template,
+    /// product and locale, and fails where it fails, with the same messages.
+    @Test func preparedTemplatesRenderWhatTheFullPathRenders() throws {
+        let root = TestFiles.packageRoot
+        let templates = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("templates").path)
+            .filter { $0.hasSuffix(".xml") || $0.hasSuffix(".json") }.sorted()
+            .map { try TemplateLoader.loadOrThrow(root.appendingPathComponent("templates/\($0)").path) }
+        var compared = 0
+        for brandName in ["northwind", "lumen", "lumen-men"] {
+            let brand = try BrandLoader.loadOrThrow(root.appendingPathComponent("brands/\(brandName)").path)
+            let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("brands/\(brandName)").path)
+            let catalog = try #require(
+                brand.defaults?.catalog ?? files.first { $0.hasPrefix("catalog.") }.map { root.appendingPathComponent("brands/\(brandName)/\($0)").path })
+            let products = try CatalogReader(contentsOf: catalog).readAll()
+            for locale in brand.localeCodes {
+                for template in templates {
+                    let brandValue = RenderContext.brandValue(brand, locale: locale, channel: template.channel)
+                    let localeValue = RenderContext.localeValue(brand, code: locale)
+                    let prepared = PreparedTemplate(template, brand: brandValue, locale: localeValue, sharedPartKey: "prepared-test|\(brandName)|\(locale)")
+                    #expect(prepared.sharedSectionTexts.contains { $0 != nil }, "\(template.id): some section never names the product")
+                    for product in products {
+                        let context = RenderContext(brand: brandValue, product: product, locale: localeValue, sharedPartKey: nil)
+                        let full = Result { () throws(DiagnosticError) in try TemplateRenderer.render(template, context: context, subject: product.id) }
+                        let fast = Result { () throws(DiagnosticError) in try prepared.render(product, subject: product.id) }
+                        switch (full, fast) {
+                        case (.success(let expected), .success(let actual)): #expect(actual == expected, "\(template.id) \(product.id) \(locale)")
+                        case (.failure(let expected), .failure(let actual)):
+                            #expect(actual.diagnostics.map(\.message) == expected.diagnostics.map(\.message))
+                        default: Issue.record("\(template.id) \(product.id) \(locale): \(full) vs \(fast)")
+                        }
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared > 100)
+    }
+
+    /// The trace tells apart contexts that take different paths through a text, and only those.
+    @Test func tracesFollowTheDecisionsNotTheText() throws {
+        let source = "{{#a}}[{{a}}]{{/a}}{{#items}}{{.}}{{/items}}"
+        let fast = try #require(FastTemplate(source: source, tags: MustacheTagScanner.tags(in: source).tags))
+        func trace(_ root: [String: RenderContext.Value]) -> Int {
+            var hasher = Hasher()
+            _ = fast.render(root, strict: false, trace: &hasher)
+            return hasher.finalize()
+        }
+        let one = trace(["a": .string("x"), "items": .list([.string("1")])])
+        #expect(trace(["a": .string("other text"), "items": .list([.string("2")])]) == one)
+        #expect(trace(["a": .string(""), "items": .list([.string("1")])]) != one, "an empty string is a different decision")
+        #expect(trace(["a": .string("x"), "items": .list([.string("1"), .string("2")])]) != one)
+        #expect(trace(["items": .list([.string("1")])]) != one)
+        // A missing section name is falsy; a missing variable fails a strict render.
+        var scratch = Hasher()
+        #expect(fast.render(["items": .list([])], strict: true, trace: &scratch) == "")
+        let variable = try #require(FastTemplate(source: "x {{b}}", tags: MustacheTagScanner.tags(in: "x {{b}}").tags))
+        let strict = variable.render(["a": .string("x")], strict: true, trace: &scratch)
+        #expect(strict == nil)
+    }
+
+    @Test(arguments: [
+        ("  a  \n\n\n  b\t\n", "a\n\nb"),
+        ("\n\n  x", "x"),
+        ("one\r\ntwo\r\n", "one\ntwo"),
+        ("", ""),
+        ("   \n \t ", ""),
+        ("日本語  \n  ü", "日本語\nü"),
+    ])
+    func normalisationTrimsLinesAndKeepsOneBlankLine(_ input: String, _ expected: String) {
+        #expect(TemplateRenderer.normalize(input) == expected)
+    }
 }

@@ -78,6 +78,13 @@ import Testing
             }
             #expect(error.diagnostics.first?.message == "template packshot, prompt: variable `product.color` does not resolve for product SKU-9 (en-US)")
             #expect(error.diagnostics.first?.location?.line == 13)
+            // The planner's prepared path says the same.
+            let brand = Self.brand()
+            let prepared = PreparedTemplate(
+                loaded, brand: RenderContext.brandValue(brand, locale: "en-US", channel: "ecommerce"),
+                locale: RenderContext.localeValue(brand, code: "en-US"), sharedPartKey: "absent-value-test")
+            let preparedError = try #require(throws: DiagnosticError.self) { try prepared.render(product, subject: "product SKU-9 (en-US)") }
+            #expect(preparedError.diagnostics.map(\.description) == error.diagnostics.map(\.description))
         }
     }
 

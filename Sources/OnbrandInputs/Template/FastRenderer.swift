@@ -12,8 +12,9 @@ import Foundation
 struct FastTemplate: Sendable {
     indirect enum Node: Sendable {
         case text(String)
-        case variable([String])
-        case section([String], [Node], inverted: Bool)
+        /// `id` numbers the tags of a text, for the trace of a render.
+        case variable([String], id: Int)
+        case section([String], [Node], inverted: Bool, id: Int)
     }
 
     let nodes: [Node]
@@ -24,6 +25,7 @@ struct FastTemplate: Sendable {
         func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
         var stack: [(path: [String], inverted: Bool, nodes: [Node])] = [([], false, [])]
         var cursor = 0
+        var nextID = 0
         for tag in tags {
             guard tag.kind != .partial, tag.kind != .delimiters, tag.kind != .block, tag.kind != .pragma, !tag.name.contains("(") else { return nil }
             var textEnd = tag.range.lowerBound
@@ -45,13 +47,14 @@ struct FastTemplate: Sendable {
             if cursor < textEnd { stack[stack.count - 1].nodes.append(.text(text(cursor..<textEnd))) }
             cursor = next
             let path = tag.name == "." ? ["."] : tag.name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            nextID += 1
             switch tag.kind {
-            case .variable: stack[stack.count - 1].nodes.append(.variable(path))
+            case .variable: stack[stack.count - 1].nodes.append(.variable(path, id: nextID))
             case .section, .inverted: stack.append((path, tag.kind == .inverted, []))
             case .close:
                 guard stack.count > 1, stack[stack.count - 1].path == path else { return nil }
                 let section = stack.removeLast()
-                stack[stack.count - 1].nodes.append(.section(section.path, section.nodes, inverted: section.inverted))
+                stack[stack.count - 1].nodes.append(.section(section.path, section.nodes, inverted: section.inverted, id: nextID))
             case .comment: break
             case .partial, .delimiters, .pragma, .block: return nil
             }
@@ -63,67 +66,106 @@ struct FastTemplate: Sendable {
 
     /// The text for this context; `nil` when a variable names a list or a map (swift-mustache's business).
     func render(_ root: [String: RenderContext.Value]) -> String? {
-        var output = ""
-        var stack: [RenderContext.Value] = [.map(root)]
-        return Self.render(nodes, &stack, &output) ? output : nil
+        var trace = Hasher()
+        return render(root, strict: false, trace: &trace)
     }
 
-    private static func render(_ nodes: [Node], _ stack: inout [RenderContext.Value], _ output: inout String) -> Bool {
-        for node in nodes {
-            switch node {
-            case .text(let text):
-                output += text
-            case .variable(let path):
-                switch lookup(path, stack) {
-                case .string(let text): output += text
-                case .bool(let flag): output += flag ? "true" : "false"
-                case .none: break
-                case .list, .map: return false
-                }
-            case .section(let path, let children, let inverted):
-                let value = lookup(path, stack)
-                if inverted {
-                    switch value {
-                    case .none, .bool(false): if !render(children, &stack, &output) { return false }
-                    case .list(let items) where items.isEmpty: if !render(children, &stack, &output) { return false }
-                    default: break
+    /// The text for this context, recording in `trace` every decision the render made: which tag,
+    /// at which depth of the context stack its name was found, and what kind of value it found
+    /// (empty or not, true or false, how many items). Two contexts with the same trace go through
+    /// the same tags the same way, so one comparison with swift-mustache vouches for all of them.
+    ///
+    /// - Parameter strict: A variable that does not resolve fails the render (`nil`), as
+    ///   ``TemplateRenderer``'s check would report it.
+    func render(_ root: [String: RenderContext.Value], strict: Bool, trace: inout Hasher) -> String? {
+        var output = ""
+        var stack: [RenderContext.Value] = [.map(root)]
+        var walk = Walk(strict: strict, trace: trace)
+        defer { trace = walk.trace }
+        return walk.render(nodes, &stack, &output) ? output : nil
+    }
+
+    private struct Walk {
+        let strict: Bool
+        var trace: Hasher
+
+        mutating func record(_ id: Int, _ found: (value: RenderContext.Value?, depth: Int)) {
+            trace.combine(id)
+            trace.combine(found.depth)
+            switch found.value {
+            case nil: trace.combine(0)
+            case .string(let text): trace.combine(text.isEmpty ? 1 : 2)
+            case .bool(let flag): trace.combine(flag ? 3 : 4)
+            case .list(let items):
+                trace.combine(5)
+                trace.combine(items.count)
+            case .map: trace.combine(6)
+            }
+        }
+
+        mutating func render(_ nodes: [Node], _ stack: inout [RenderContext.Value], _ output: inout String) -> Bool {
+            for node in nodes {
+                switch node {
+                case .text(let text):
+                    output += text
+                case .variable(let path, let id):
+                    let found = FastTemplate.lookup(path, stack)
+                    record(id, found)
+                    switch found.value {
+                    case .string(let text): output += text
+                    case .bool(let flag): output += flag ? "true" : "false"
+                    case .none: if strict { return false }
+                    case .list, .map: return false
                     }
-                    continue
-                }
-                switch value {
-                case .none, .bool(false): break
-                case .bool(true): if !render(children, &stack, &output) { return false }
-                case .list(let items):
-                    for item in items {
+                case .section(let path, let children, let inverted, let id):
+                    let found = FastTemplate.lookup(path, stack)
+                    record(id, found)
+                    let value = found.value
+                    if inverted {
+                        switch value {
+                        case .none, .bool(false): if !render(children, &stack, &output) { return false }
+                        case .list(let items) where items.isEmpty: if !render(children, &stack, &output) { return false }
+                        default: break
+                        }
+                        continue
+                    }
+                    switch value {
+                    case .none, .bool(false): break
+                    case .bool(true): if !render(children, &stack, &output) { return false }
+                    case .list(let items):
+                        for item in items {
+                            stack.append(item)
+                            defer { stack.removeLast() }
+                            if !render(children, &stack, &output) { return false }
+                        }
+                    case .some(let item):
                         stack.append(item)
                         defer { stack.removeLast() }
                         if !render(children, &stack, &output) { return false }
                     }
-                case .some(let item):
-                    stack.append(item)
-                    defer { stack.removeLast() }
-                    if !render(children, &stack, &output) { return false }
                 }
             }
+            return true
         }
-        return true
     }
 
     /// Mustache's lookup: `.` is the top of the stack; the first name is looked for from the top
-    /// down, the rest only inside what it found.
-    private static func lookup(_ path: [String], _ stack: [RenderContext.Value]) -> RenderContext.Value? {
-        if path == ["."] { return stack.last }
+    /// down, the rest only inside what it found. Also says at which depth the first name was found.
+    private static func lookup(_ path: [String], _ stack: [RenderContext.Value]) -> (value: RenderContext.Value?, depth: Int) {
+        if path.count == 1, path[0] == "." { return (stack.last, stack.count - 1) }
         var found: RenderContext.Value?
-        for entry in stack.reversed() {
-            if case .map(let members) = entry, let value = members[path[0]] {
+        var depth = -1
+        for index in stack.indices.reversed() {
+            if case .map(let members) = stack[index], let value = members[path[0]] {
                 found = value
+                depth = index
                 break
             }
         }
         for name in path.dropFirst() {
-            guard case .map(let members)? = found else { return nil }
+            guard case .map(let members)? = found else { return (nil, depth) }
             found = members[name]
         }
-        return found
+        return (found, depth)
     }
 }

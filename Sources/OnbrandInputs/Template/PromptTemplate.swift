@@ -67,7 +67,15 @@ public struct PromptTemplate: Sendable, Hashable {
     public enum Priority: String, Sendable, Hashable, CaseIterable, Comparable {
         case required, high, medium, low
 
-        private var rank: Int { Self.allCases.firstIndex(of: self)! }
+        /// 0 for required, then 1 high, 2 medium, 3 low: the order sections are packed in.
+        public var rank: Int {
+            switch self {
+            case .required: 0
+            case .high: 1
+            case .medium: 2
+            case .low: 3
+            }
+        }
         public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
     }
 

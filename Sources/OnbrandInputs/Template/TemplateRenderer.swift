@@ -77,30 +77,45 @@ public enum TemplateRenderer {
 
     /// Trims each line and drops blank runs, so indentation in XML templates does not reach the model.
     static func normalize(_ text: String) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        var previousWasBlank = true
-        var pendingBlank = false
-        for line in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            var start = line.startIndex
-            var end = line.endIndex
-            while start < end, line[start] == 0x20 || line[start] == 0x09 { start = line.index(after: start) }
-            while end > start {
-                let before = line.index(before: end)
-                guard line[before] == 0x20 || line[before] == 0x09 || line[before] == 0x0D else { break }
-                end = before
+        var text = text
+        return text.withUTF8 { bytes in
+            // Never longer than the input: a separator stands for at least as many newlines as it writes.
+            String(unsafeUninitializedCapacity: bytes.count) { output in
+                var written = 0
+                var previousWasBlank = true
+                var pendingBlank = false
+                var lineStart = 0
+                while lineStart <= bytes.count {
+                    var lineEnd = lineStart
+                    while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+                    var start = lineStart
+                    var end = lineEnd
+                    while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+                    while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 || bytes[end - 1] == 0x0D { end -= 1 }
+                    lineStart = lineEnd + 1
+                    if start == end {
+                        if !previousWasBlank { pendingBlank = true }
+                        previousWasBlank = true
+                        continue
+                    }
+                    if written > 0 {
+                        output[written] = 0x0A
+                        written += 1
+                        if pendingBlank {
+                            output[written] = 0x0A
+                            written += 1
+                        }
+                    }
+                    pendingBlank = false
+                    previousWasBlank = false
+                    for index in start..<end {
+                        output[written] = bytes[index]
+                        written += 1
+                    }
+                }
+                return written
             }
-            if start == end {
-                if !previousWasBlank { pendingBlank = true }
-                previousWasBlank = true
-                continue
-            }
-            if !output.isEmpty { output += pendingBlank ? "\n\n" : "\n" }
-            pendingBlank = false
-            previousWasBlank = false
-            output += Substring(line[start..<end])
         }
-        return output
     }
 
     /// Every problem with the template's tags in this context: unbalanced sections, unsupported
@@ -112,13 +127,16 @@ public enum TemplateRenderer {
         texts.append(("prompt", template.prompt))
         if let instruction = template.altText.instruction { texts.append(("alt-text instruction", instruction)) }
         if let fallback = template.altText.fallback { texts.append(("alt-text fallback", fallback)) }
-        var diagnostics: [Diagnostic] = []
-        for (label, text) in texts {
-            var checker = Checker(template: template, label: label, text: text, subject: subject)
-            checker.run(context: context)
-            diagnostics += checker.diagnostics
-        }
-        return diagnostics
+        return texts.flatMap { label, text in check(text, labelled: label, of: template, against: context, subject: subject) }
+    }
+
+    /// The problems of one of the template's texts in this context.
+    static func check(
+        _ text: TemplateText, labelled label: String, of template: PromptTemplate, against context: RenderContext, subject: String? = nil
+    ) -> [Diagnostic] {
+        var checker = Checker(template: template, label: label, text: text, subject: subject)
+        checker.run(context: context)
+        return checker.diagnostics
     }
 }
 

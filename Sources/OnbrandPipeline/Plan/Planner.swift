@@ -113,76 +113,67 @@ public final class Planner: @unchecked Sendable {
     private let packer: SectionPacker
     let imageCache = ImageCache()
     /// Distinguishes this planner's cached render parts from another brand's.
-    private let instanceID = UUID().uuidString
-    private let contextLock = NSLock()
-    private var contextParts: [String: (RenderContext.Value, RenderContext.Value)] = [:]
+    let instanceID = UUID().uuidString
+    private let productImagesCaptionTokens: Int
+    private let templatePlansLock = NSLock()
+    private var templatePlans: [TemplatePlanKey: [TemplatePlan]] = [:]
 
     public init(brand: BrandGuide, models: ModelCatalog = ModelCatalog(), options: Options = Options()) {
         self.brand = brand
         self.models = models
         self.options = options
         self.packer = SectionPacker(counter: options.counter)
+        productImagesCaptionTokens = options.counter.count(Self.productImagesCaption)
     }
 
     /// The plan for one unit; never throws: problems become the unit's ``UnitPlan/failure``.
     public func plan(_ template: PromptTemplate, product: Product, locale: String) -> UnitPlan {
+        let shared = templatePlan(template, locale: locale)
         let unit = WorkUnit(productID: product.id, templateID: template.id, locale: locale)
-        let modelID = template.model ?? options.defaultModel
         func failed(_ reason: String, report: BudgetReport? = nil) -> UnitPlan {
-            UnitPlan(unit: unit, model: modelID, request: nil, report: report ?? emptyReport(limit: options.budget ?? 0), failure: reason, altTextFallback: nil)
+            UnitPlan(unit: unit, model: shared.modelID, request: nil, report: report ?? emptyReport(limit: options.budget ?? 0), failure: reason, altTextFallback: nil)
         }
-        guard let profile = models.profile(modelID) else {
-            return failed("unknown model \(modelID); add it to a models file (--models) or pick one of "
-                + models.profiles.map(\.id).joined(separator: ", "))
-        }
-        let wantsText = template.output.responseModalities.contains(.text) && template.altText.mode == .inline
-        let problems = profile.problems(
-            aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue,
-            grounding: (template.grounding.web, template.grounding.image), wantsText: wantsText)
-        if !problems.isEmpty { return failed("template \(template.id) does not fit \(profile.id): " + problems.joined(separator: "; ")) }
+        guard let profile = shared.profile else { return failed(shared.failure ?? "unknown model \(shared.modelID)") }
+        if let failure = shared.failure { return failed(failure) }
 
         let rendered: TemplateRenderer.Rendered
         do {
-            rendered = try TemplateRenderer.render(
-                template, context: context(product: product, locale: locale, channel: template.channel),
-                subject: "product \(product.id) (\(locale))")
+            rendered = try shared.prepared.render(product, subject: "product \(product.id) (\(locale))")
         } catch {
             return failed(error.diagnostics.map(\.message).joined(separator: "; "))
         }
-
-        let limit = options.budget ?? profile.inputTokenLimit
-        let outputImageTokens = profile.outputImageTokens(size: template.output.imageSize.rawValue)
-        let outputTextTokens = wantsText ? options.expectedTextOutputTokens : 0
-        let outputReserve = outputImageTokens + outputTextTokens
-        let system = systemInstruction(locale: locale)
-        let altInstruction = wantsText ? ((rendered.altTextInstruction.map { $0 + "\n" } ?? "") + Self.altTextContract) : nil
+        let counter = options.counter
+        let altInstruction = shared.wantsText ? ((rendered.altTextInstruction.map { $0 + "\n" } ?? "") + Self.altTextContract) : nil
 
         // Items to pack: the template's sections, then the prompt and alt-text instruction (required).
         var items: [SectionPacker.Item] = []
+        items.reserveCapacity(rendered.sections.count + 2)
         var imagesByItem: [Int: [Part]] = [:]
-        for section in rendered.sections {
-            let rank = ["required": 0, "high": 1, "medium": 2, "low": 3][section.priority.rawValue] ?? 3
+        for (index, section) in rendered.sections.enumerated() {
+            let rank = section.priority.rank
+            let isRequired = section.priority == .required
             switch section.kind {
             case .text:
-                items.append(.init(id: section.id, isRequired: section.priority == .required, rank: rank, text: section.text))
+                // A section that never names the product was counted once for the template.
+                let tokens = shared.sharedSections[index].flatMap { $0.text == section.text ? $0.tokens : nil }
+                items.append(.init(id: section.id, isRequired: isRequired, rank: rank, text: section.text, tokens: tokens ?? counter.count(section.text)))
             case .referenceImages, .productImages, .logo:
-                let (parts, caption) = imageParts(section.kind, product: product, limit: profile.maximumReferenceImages)
-                imagesByItem[items.count] = parts
+                let images = shared.brandImages[index] ?? productImages(product, limit: profile.maximumReferenceImages, counter: counter)
+                imagesByItem[items.count] = images.parts
                 items.append(
                     .init(
-                        id: section.id, isRequired: section.priority == .required, rank: rank, text: caption,
-                        fixedTokens: parts.count * profile.inputImageTokens, isTrimmable: false))
+                        id: section.id, isRequired: isRequired, rank: rank, text: images.caption, tokens: images.captionTokens,
+                        fixedTokens: images.parts.count * profile.inputImageTokens, isTrimmable: false))
             }
         }
-        items.append(.init(id: "prompt", isRequired: true, rank: 0, text: rendered.prompt, isTrimmable: false))
+        items.append(.init(id: "prompt", isRequired: true, rank: 0, text: rendered.prompt, tokens: counter.count(rendered.prompt), isTrimmable: false))
         if let altInstruction {
-            items.append(.init(id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction, isTrimmable: false))
+            items.append(.init(id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction, tokens: counter.count(altInstruction), isTrimmable: false))
         }
-        let systemTokens = options.counter.count(system)
-        let budget = limit - outputReserve - systemTokens
-        let packed = packer.pack(items, budget: budget)
+        let packed = packer.pack(items, budget: shared.limit - shared.outputReserve - shared.systemTokens)
 
         var sections: [BudgetReport.Section] = []
+        sections.reserveCapacity(rendered.sections.count)
         for (index, placement) in packed.placements.enumerated() where index < rendered.sections.count {
             let section = rendered.sections[index]
             sections.append(
@@ -191,6 +182,7 @@ public final class Planner: @unchecked Sendable {
                     tokens: placement.tokens, fullTokens: placement.fullTokens, reason: placement.reason))
         }
         var parts: [Part] = []
+        parts.reserveCapacity(items.count + 4)
         var images = 0
         for (index, placement) in packed.placements.enumerated() where placement.outcome != .dropped {
             if !placement.text.isEmpty { parts.append(Part(text: placement.text)) }
@@ -200,52 +192,124 @@ public final class Planner: @unchecked Sendable {
             }
         }
         let imageTokens = images * profile.inputImageTokens
-        let textTokens = packed.usedTokens - imageTokens + systemTokens
-        let cost = profile.cost(inputTokens: textTokens + imageTokens, imageTokens: outputImageTokens, textOutputTokens: outputTextTokens)
-        let batchCost = profile.cost(
-            inputTokens: textTokens + imageTokens, imageTokens: outputImageTokens, textOutputTokens: outputTextTokens, batch: true)
+        let textTokens = packed.usedTokens - imageTokens + shared.systemTokens
         let inputTokens = textTokens + imageTokens
         let report = BudgetReport(
-            inputLimit: limit, outputReserve: outputReserve, sections: sections, inputTextTokens: textTokens, inputImages: images,
-            inputImageTokens: imageTokens, outputImageTokens: outputImageTokens, outputTextTokens: outputTextTokens,
-            costUSD: cost, batchCostUSD: batchCost, isExact: options.counter.isExact,
-            needsExactCount: !options.counter.isExact
-                && Double(inputTokens + outputReserve) >= Double(limit) * (1 - options.exactCountMargin))
+            inputLimit: shared.limit, outputReserve: shared.outputReserve, sections: sections, inputTextTokens: textTokens, inputImages: images,
+            inputImageTokens: imageTokens, outputImageTokens: shared.outputImageTokens, outputTextTokens: shared.outputTextTokens,
+            costUSD: profile.cost(inputTokens: inputTokens, imageTokens: shared.outputImageTokens, textOutputTokens: shared.outputTextTokens),
+            batchCostUSD: profile.cost(
+                inputTokens: inputTokens, imageTokens: shared.outputImageTokens, textOutputTokens: shared.outputTextTokens, batch: true),
+            isExact: counter.isExact,
+            needsExactCount: !counter.isExact
+                && Double(inputTokens + shared.outputReserve) >= Double(shared.limit) * (1 - options.exactCountMargin))
         if let failure = packed.failure { return failed(failure, report: report) }
 
         let request = GenerateContentRequest(
-            contents: [Content(role: "user", parts: parts)],
-            systemInstruction: Content(role: "user", parts: [Part(text: system)]),
-            tools: template.grounding.isEnabled
-                ? [Tool(googleSearch: .init(searchTypes: template.grounding.image ? .init(webSearch: template.grounding.web, imageSearch: true) : nil))]
-                : nil,
-            generationConfig: GenerationConfig(
-                responseModalities: template.output.responseModalities.map(\.rawValue).filter { wantsText || $0 != "TEXT" },
-                imageConfig: profile.supportsImageConfig
-                    ? .init(
-                        aspectRatio: template.output.aspectRatio.rawValue,
-                        imageSize: profile.imageSizes.isEmpty ? nil : template.output.imageSize.rawValue)
-                    : nil))
+            contents: [Content(role: "user", parts: parts)], systemInstruction: shared.systemInstruction, tools: shared.tools,
+            generationConfig: shared.generationConfig)
         return UnitPlan(
             unit: unit, model: profile.id, request: request, report: report, failure: nil, altTextFallback: rendered.altTextFallback,
             altTextInstruction: (rendered.altTextInstruction.map { $0 + "\n" } ?? "") + Self.altTextContract)
     }
 
-    /// The render context, with its brand and locale parts built once per locale and channel.
-    private func context(product: Product, locale: String, channel: String?) -> RenderContext {
-        let key = "\(instanceID)|\(locale)|\(channel ?? "")"
-        contextLock.lock()
-        defer { contextLock.unlock() }
-        let parts: (RenderContext.Value, RenderContext.Value)
-        if let cached = contextParts[key] {
-            parts = cached
-        } else {
-            parts = (
-                RenderContext.brandValue(brand, locale: locale, channel: channel), RenderContext.localeValue(brand, code: locale)
-            )
-            contextParts[key] = parts
+    /// What every unit of one template in one locale shares, worked out once: the model's limits
+    /// and whether the template suits it, the prepared texts and the token counts of those that
+    /// never name the product, the system instruction, the brand's images, the request's fixed parts.
+    final class TemplatePlan: @unchecked Sendable {
+        let template: PromptTemplate
+        let modelID: String
+        let profile: ModelProfile?
+        /// Why no unit of this template can be planned (unknown model, a template the model cannot serve).
+        let failure: String?
+        let prepared: PreparedTemplate
+        let wantsText: Bool
+        let limit: Int
+        let outputImageTokens: Int
+        let outputTextTokens: Int
+        var outputReserve: Int { outputImageTokens + outputTextTokens }
+        let systemInstruction: Content
+        let systemTokens: Int
+        let sharedSections: [(text: String, tokens: Int)?]
+        /// Reference-image and logo sections, by section index.
+        let brandImages: [Int: ImageSection]
+        let tools: [Tool]?
+        let generationConfig: GenerationConfig
+
+        init(template: PromptTemplate, locale: String, planner: Planner) {
+            let options = planner.options
+            self.template = template
+            modelID = template.model ?? options.defaultModel
+            let profile = planner.models.profile(modelID)
+            self.profile = profile
+            let wantsText = template.output.responseModalities.contains(.text) && template.altText.mode == .inline
+            self.wantsText = wantsText
+            if let profile {
+                let problems = profile.problems(
+                    aspectRatio: template.output.aspectRatio.rawValue, imageSize: template.output.imageSize.rawValue,
+                    grounding: (template.grounding.web, template.grounding.image), wantsText: wantsText)
+                failure = problems.isEmpty ? nil : "template \(template.id) does not fit \(profile.id): " + problems.joined(separator: "; ")
+            } else {
+                failure = "unknown model \(modelID); add it to a models file (--models) or pick one of "
+                    + planner.models.profiles.map(\.id).joined(separator: ", ")
+            }
+            limit = options.budget ?? profile?.inputTokenLimit ?? 0
+            outputImageTokens = profile?.outputImageTokens(size: template.output.imageSize.rawValue) ?? 0
+            outputTextTokens = wantsText ? options.expectedTextOutputTokens : 0
+            let system = planner.systemInstruction(locale: locale)
+            systemInstruction = Content(role: "user", parts: [Part(text: system)])
+            systemTokens = options.counter.count(system)
+            prepared = PreparedTemplate(
+                template, brand: RenderContext.brandValue(planner.brand, locale: locale, channel: template.channel),
+                locale: RenderContext.localeValue(planner.brand, code: locale),
+                sharedPartKey: "\(planner.instanceID)|\(locale)|\(template.channel ?? "")")
+            sharedSections = prepared.sharedSectionTexts.map { text in text.map { ($0, options.counter.count($0)) } }
+            var brandImages: [Int: ImageSection] = [:]
+            for (index, section) in template.sections.enumerated() where section.kind == .referenceImages || section.kind == .logo {
+                brandImages[index] = planner.brandImageSection(section.kind, limit: profile?.maximumReferenceImages ?? 0)
+            }
+            self.brandImages = brandImages
+            tools = template.grounding.isEnabled
+                ? [Tool(googleSearch: .init(searchTypes: template.grounding.image ? .init(webSearch: template.grounding.web, imageSearch: true) : nil))]
+                : nil
+            generationConfig = GenerationConfig(
+                responseModalities: template.output.responseModalities.map(\.rawValue).filter { wantsText || $0 != "TEXT" },
+                imageConfig: profile?.supportsImageConfig ?? false
+                    ? .init(
+                        aspectRatio: template.output.aspectRatio.rawValue,
+                        imageSize: profile?.imageSizes.isEmpty ?? true ? nil : template.output.imageSize.rawValue)
+                    : nil)
         }
-        return RenderContext(brand: parts.0, product: product, locale: parts.1, sharedPartKey: key)
+    }
+
+    /// An image section: its parts and the caption that introduces them.
+    struct ImageSection: Sendable {
+        var parts: [Part]
+        var caption: String
+        var captionTokens: Int
+    }
+
+    private struct TemplatePlanKey: Hashable {
+        var templateID: String
+        var version: String
+        var locale: String
+    }
+
+    /// The shared plan for a template and locale, made on first use.
+    func templatePlan(_ template: PromptTemplate, locale: String) -> TemplatePlan {
+        let key = TemplatePlanKey(templateID: template.id, version: template.version, locale: locale)
+        templatePlansLock.lock()
+        if let found = templatePlans[key]?.first(where: { $0.template == template }) {
+            templatePlansLock.unlock()
+            return found
+        }
+        templatePlansLock.unlock()
+        let made = TemplatePlan(template: template, locale: locale, planner: self)
+        templatePlansLock.lock()
+        defer { templatePlansLock.unlock() }
+        if let found = templatePlans[key]?.first(where: { $0.template == template }) { return found }
+        templatePlans[key, default: []].append(made)
+        return made
     }
 
     private func emptyReport(limit: Int) -> BudgetReport {
@@ -268,32 +332,38 @@ public final class Planner: @unchecked Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// The image parts of a section, with their caption text.
-    private func imageParts(_ kind: PromptTemplate.Kind, product: Product, limit: Int) -> ([Part], String) {
+    /// The brand's images for a reference-images or logo section, with their caption.
+    func brandImageSection(_ kind: PromptTemplate.Kind, limit: Int) -> ImageSection {
+        var parts: [Part] = []
+        var caption = ""
         switch kind {
         case .referenceImages:
-            let references = Array((brand.referenceImages ?? []).prefix(limit))
-            var parts: [Part] = []
             var captions: [String] = []
-            for reference in references {
+            for reference in (brand.referenceImages ?? []).prefix(limit) {
                 guard let part = brandImagePart(reference.file) else { continue }
                 parts.append(part)
                 captions.append("Reference image \(parts.count): \(reference.description)")
             }
-            return (parts, captions.joined(separator: "\n"))
+            caption = captions.joined(separator: "\n")
         case .logo:
-            guard let file = brand.logo?.file, let part = brandImagePart(file) else { return ([], "") }
-            let rules = brand.logo?.rules ?? []
-            return ([part], (["The brand's logo:"] + rules).joined(separator: " "))
-        case .productImages:
-            // Remote product photos: referenced by URL here; the run fetches and inlines them.
-            let links = Array(([product.imageLink].compactMap { $0 } + product.additionalImageLinks).prefix(max(limit, 1)))
-            let parts = links.map { Part(fileData: .init(mimeType: MimeType.forPath($0), fileUri: $0)) }
-            return (parts, links.isEmpty ? "" : "Photos of the actual product follow; keep its shape, colour and details.")
-        case .text:
-            return ([], "")
+            if let file = brand.logo?.file, let part = brandImagePart(file) {
+                parts = [part]
+                caption = (["The brand's logo:"] + (brand.logo?.rules ?? [])).joined(separator: " ")
+            }
+        case .productImages, .text:
+            break
         }
+        return ImageSection(parts: parts, caption: caption, captionTokens: options.counter.count(caption))
     }
+
+    /// Remote product photos: referenced by URL here; the run fetches and inlines them.
+    private func productImages(_ product: Product, limit: Int, counter: TokenCounter) -> ImageSection {
+        let links = Array(([product.imageLink].compactMap { $0 } + product.additionalImageLinks).prefix(max(limit, 1)))
+        let parts = links.map { Part(fileData: .init(mimeType: MimeType.forPath($0), fileUri: $0)) }
+        return ImageSection(parts: parts, caption: links.isEmpty ? "" : Self.productImagesCaption, captionTokens: links.isEmpty ? 0 : productImagesCaptionTokens)
+    }
+
+    static let productImagesCaption = "Photos of the actual product follow; keep its shape, colour and details."
 }
 
 /// A brand image to upload through the Files API before the requests that name it are sent.

@@ -18,13 +18,16 @@ public struct SectionPacker: Sendable {
         public var rank: Int
         /// Text to fit (for image items, their caption).
         public var text: String
+        /// The text's tokens, when counted already.
+        public var tokens: Int?
         /// Tokens beyond the text (images), fixed.
         public var fixedTokens: Int
         /// Whether the text may be cut at a sentence boundary.
         public var isTrimmable: Bool
 
-        public init(id: String, isRequired: Bool, rank: Int, text: String, fixedTokens: Int = 0, isTrimmable: Bool = true) {
+        public init(id: String, isRequired: Bool, rank: Int, text: String, tokens: Int? = nil, fixedTokens: Int = 0, isTrimmable: Bool = true) {
             self.id = id
+            self.tokens = tokens
             self.isRequired = isRequired
             self.rank = rank
             self.text = text
@@ -64,7 +67,7 @@ public struct SectionPacker: Sendable {
 
     public func pack(_ items: [Item], budget: Int) -> Result {
         var placements = items.map { Placement(id: $0.id, outcome: .dropped, text: "", tokens: 0, fullTokens: 0, reason: nil) }
-        let costs = items.map { counter.count($0.text) + $0.fixedTokens }
+        let costs = items.map { ($0.tokens ?? counter.count($0.text)) + $0.fixedTokens }
         for index in items.indices { placements[index].fullTokens = costs[index] }
         let requiredTokens = zip(items, costs).filter { $0.0.isRequired }.reduce(0) { $0 + $1.1 }
         if requiredTokens > budget {

@@ -1,0 +1,154 @@
+import Foundation
+import Mustache
+
+/// A template made ready to render for many products in one brand, locale and channel.
+///
+/// Planning a catalog renders the same template a million times with only the product changing.
+/// Texts that never name the product are checked and rendered once, here. Texts that do render
+/// through ``FastTemplate``, strictly (a variable that does not resolve stops it), and are trusted
+/// once their render has matched swift-mustache's for the same trace of decisions (see
+/// ``FastTemplate/render(_:strict:trace:)``). Anything else — a variable that does not resolve, a
+/// text outside the fast renderer's subset, a text where it ever differed — goes the full way
+/// through ``TemplateRenderer/render(_:context:subject:)``, which checks every tag and says what
+/// is wrong. Either way the result is the same text.
+public final class PreparedTemplate: @unchecked Sendable {
+    public let template: PromptTemplate
+    private let brand: RenderContext.Value
+    private let locale: RenderContext.Value
+    private let sharedPartKey: String
+
+    private enum Text {
+        case absent
+        /// Rendered and normalised once: the text never names the product.
+        case shared(String)
+        case perProduct(MustacheTemplate, FastTemplate)
+    }
+
+    /// The template's texts in order: its sections, the prompt, the alt-text instruction and fallback.
+    private let texts: [Text]
+    /// Some text cannot take the fast path (it fails its check, or the fast renderer cannot read
+    /// it): every product goes the full way.
+    private let needsFullPath: Bool
+
+    private struct Trace: Hashable {
+        var text: Int
+        var hash: Int
+    }
+
+    private let lock = NSLock()
+    private var verified: Set<Trace> = []
+    private var refused = false
+
+    /// - Parameters:
+    ///   - brand: ``RenderContext/brandValue(_:locale:channel:)`` for the template's channel.
+    ///   - sharedPartKey: Names `brand` and `locale` for ``TemplateRenderer``'s caches on the full path.
+    public init(_ template: PromptTemplate, brand: RenderContext.Value, locale: RenderContext.Value, sharedPartKey: String) {
+        self.template = template
+        self.brand = brand
+        self.locale = locale
+        self.sharedPartKey = sharedPartKey
+        let withoutProduct = RenderContext(root: ["brand": brand, "product": .map([:]), "locale": locale])
+        var needsFullPath = false
+        var texts: [Text] = []
+        var labelled: [(String, TemplateText?)] = template.sections.map { ("section \($0.id)", $0.text) }
+        labelled += [("prompt", template.prompt), ("alt-text instruction", template.altText.instruction), ("alt-text fallback", template.altText.fallback)]
+        for (label, text) in labelled {
+            guard let text else {
+                texts.append(.absent)
+                continue
+            }
+            guard let compiled = try? CompiledTexts.shared.compiled(text.source) else {
+                needsFullPath = true
+                texts.append(.absent)
+                continue
+            }
+            if compiled.usesProduct {
+                guard let fast = compiled.fast else { needsFullPath = true; texts.append(.absent); continue }
+                texts.append(.perProduct(compiled.template, fast))
+            } else if TemplateRenderer.check(text, labelled: label, of: template, against: withoutProduct)
+                .contains(where: { $0.severity == .error })
+            {
+                needsFullPath = true
+                texts.append(.absent)
+            } else {
+                texts.append(.shared(TemplateRenderer.normalize(compiled.template.render(withoutProduct.root.mapValues(\.mustacheValue)))))
+            }
+        }
+        self.texts = texts
+        self.needsFullPath = needsFullPath
+    }
+
+    /// The normalised text of each section that never names the product (`nil` for the others):
+    /// the same for every product, so whatever is derived from it can be worked out once.
+    public var sharedSectionTexts: [String?] {
+        texts.prefix(template.sections.count).map { text in
+            if case .shared(let string) = text { string } else { nil }
+        }
+    }
+
+    /// Every text of the template for this product.
+    ///
+    /// - Throws: ``DiagnosticError`` listing each variable that does not resolve for the product.
+    public func render(_ product: Product, subject: String? = nil) throws(DiagnosticError) -> TemplateRenderer.Rendered {
+        let root: [String: RenderContext.Value] = ["brand": brand, "product": RenderContext.productValue(product), "locale": locale]
+        func fullPath() throws(DiagnosticError) -> TemplateRenderer.Rendered {
+            try TemplateRenderer.render(template, context: RenderContext(root: root, sharedPartKey: sharedPartKey), subject: subject)
+        }
+        if needsFullPath || isRefused { return try fullPath() }
+        var rendered: [String?] = []
+        rendered.reserveCapacity(texts.count)
+        for (index, text) in texts.enumerated() {
+            switch text {
+            case .absent:
+                rendered.append(nil)
+            case .shared(let string):
+                rendered.append(string)
+            case .perProduct(let reference, let fast):
+                var trace = Hasher()
+                guard let raw = fast.render(root, strict: true, trace: &trace) else { return try fullPath() }
+                let text = TemplateRenderer.normalize(raw)
+                let key = Trace(text: index, hash: trace.finalize())
+                if !isVerified(key) {
+                    guard TemplateRenderer.normalize(reference.render(root.mapValues(\.mustacheValue))) == text else {
+                        refuse()
+                        return try fullPath()
+                    }
+                    markVerified(key)
+                }
+                rendered.append(text)
+            }
+        }
+        let sectionCount = template.sections.count
+        return TemplateRenderer.Rendered(
+            sections: template.sections.indices.map { index in
+                let section = template.sections[index]
+                return .init(id: section.id, priority: section.priority, kind: section.kind, text: rendered[index] ?? "")
+            },
+            prompt: rendered[sectionCount] ?? "", altTextInstruction: rendered[sectionCount + 1], altTextFallback: rendered[sectionCount + 2])
+    }
+
+    private var isRefused: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return refused
+    }
+
+    private func refuse() {
+        lock.lock()
+        defer { lock.unlock() }
+        refused = true
+    }
+
+    private func isVerified(_ key: Trace) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return verified.contains(key)
+    }
+
+    private func markVerified(_ key: Trace) {
+        lock.lock()
+        defer { lock.unlock() }
+        if verified.count >= 16384 { verified.removeAll(keepingCapacity: true) }
+        verified.insert(key)
+    }
+}

@@ -17,6 +17,14 @@ func peakRSSKilobytes() -> Int {
     return 0
 }
 
+/// User and system CPU seconds of the whole process so far (every thread).
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 func ingest(_ path: String) throws -> (products: Int, seconds: Double) {
     let start = ContinuousClock.now
     let reader = try CatalogReader(contentsOf: path)
@@ -67,10 +75,13 @@ if arguments.first == "plan", arguments.count == 4 {
     let feed = arguments[arguments.startIndex + 1]
     let brand = try BrandLoader.loadOrThrow(arguments[arguments.startIndex + 2])
     let template = try TemplateLoader.loadOrThrow(arguments[arguments.startIndex + 3])
+    let cpuBeforeIngest = cpuSeconds()
     let ingestOnly = try ingest(feed)
+    let ingestCPU = cpuSeconds() - cpuBeforeIngest
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-plan-bench-\(getpid())")
     defer { try? FileManager.default.removeItem(at: directory) }
     let start = ContinuousClock.now
+    let cpuBeforePlan = cpuSeconds()
     let planner = Planner(brand: brand)
     let writer = try PlanWriter(directory: directory)
     let reader = try CatalogReader(contentsOf: feed)
@@ -81,10 +92,11 @@ if arguments.first == "plan", arguments.count == 4 {
     }
     let summary = try writer.finish()
     let elapsed = ContinuousClock.now - start
+    let planCPU = cpuSeconds() - cpuBeforePlan
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let bytes = (try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("requests.jsonl").path)[.size] as? NSNumber)?.intValue ?? 0
-    print(String(format: "{\"benchmark\":\"plan\",\"units\":%d,\"failed\":%d,\"seconds\":%.3f,\"unitsPerSecond\":%.0f,\"ingestSeconds\":%.3f,\"ratioToIngest\":%.2f,\"requestsMegabytes\":%.1f,\"peakRSSMegabytes\":%.1f}",
-        summary.units, summary.failed, seconds, Double(summary.units) / seconds, ingestOnly.seconds, seconds / ingestOnly.seconds,
+    print(String(format: "{\"benchmark\":\"plan\",\"units\":%d,\"failed\":%d,\"seconds\":%.3f,\"unitsPerSecond\":%.0f,\"ingestSeconds\":%.3f,\"ratioToIngest\":%.2f,\"cpuSeconds\":%.2f,\"ingestCPUSeconds\":%.2f,\"requestsMegabytes\":%.1f,\"peakRSSMegabytes\":%.1f}",
+        summary.units, summary.failed, seconds, Double(summary.units) / seconds, ingestOnly.seconds, seconds / ingestOnly.seconds, planCPU, ingestCPU,
         Double(bytes) / 1e6, Double(peakRSSKilobytes()) / 1024))
     exit(0)
 }

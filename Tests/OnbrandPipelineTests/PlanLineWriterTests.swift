@@ -9,6 +9,8 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: data) as? NSDictionary)
     }
 
+    static func json(_ bytes: [UInt8]) throws -> NSDictionary { try json(Data(bytes)) }
+
     @Test func everyFieldOfARequestMatchesTheEncoder() throws {
         var text = Part(text: "Quotes \" and \\ backslashes, tabs\t, newlines\n, controls \u{1} \u{1F}, slashes / and ünïcödé 東京 🔥")
         text.thought = false

@@ -126,7 +126,8 @@ struct FingerprintSet: Sendable {
 
     init(pieces: [UInt64], prefixes: [UInt64]) {
         var capacity = 1024
-        while capacity < (pieces.count + prefixes.count) * 2 { capacity <<= 1 }
+        // At most 55 % full: one or two probes, and a table half the size of the next power of two.
+        while capacity * 5 < (pieces.count + prefixes.count) * 9 { capacity <<= 1 }
         var slots = [UInt64](repeating: 0, count: capacity)
         let mask = capacity - 1
         var filter = [UInt64](repeating: 0, count: Self.filterBits / 64)

@@ -81,9 +81,10 @@ public enum ParallelPlanning {
         results.withUnsafeMutableBufferPointer { slots in
             let slots = UncheckedBuffer(slots)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let strings = EscapedStrings()
                 for index in stride(from: worker, to: units.count, by: workers) {
                     let plan = planner.plan(units[index].template, product: units[index].product, locale: units[index].locale)
-                    slots.buffer[index] = (plan, PlanWriter.encode(plan))
+                    slots.buffer[index] = (plan, PlanWriter.encode(plan, strings: strings))
                 }
             }
         }

@@ -7,29 +7,32 @@ import GeminiKit
 /// optional field set) at a fraction of the cost.
 struct PlanLineWriter {
     private(set) var bytes: [UInt8] = []
+    private let strings: EscapedStrings?
 
-    init() {
+    init(strings: EscapedStrings? = nil) {
         bytes.reserveCapacity(8 << 10)
+        self.strings = strings
     }
 
-    private init(handingOver bytes: [UInt8]) {
+    private init(handingOver bytes: [UInt8], strings: EscapedStrings?) {
         self.bytes = bytes
+        self.strings = strings
     }
 
     // MARK: - The two lines
 
-    static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest) -> Data {
-        var writer = PlanLineWriter()
+    static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings? = nil) -> [UInt8] {
+        var writer = PlanLineWriter(strings: strings)
         writer.object { object in
             object.field("model") { $0.string(model) }
             object.field("request") { $0.request(request) }
             object.field("unit") { $0.unit(unit) }
         }
         writer.bytes.append(0x0A)
-        return Data(writer.bytes)
+        return writer.bytes
     }
 
-    static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) -> Data {
+    static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) -> [UInt8] {
         var writer = PlanLineWriter()
         writer.object { object in
             object.field("budget") { $0.report(budget) }
@@ -38,7 +41,7 @@ struct PlanLineWriter {
             object.field("unit") { $0.unit(unit) }
         }
         writer.bytes.append(0x0A)
-        return Data(writer.bytes)
+        return writer.bytes
     }
 
     // MARK: - Types
@@ -164,10 +167,13 @@ struct PlanLineWriter {
         fileprivate var writer: PlanLineWriter
         fileprivate var first = true
 
-        mutating func field(_ key: String, _ value: (inout PlanLineWriter) -> Void) {
-            if !first { writer.bytes.append(UInt8(ascii: ",")) }
+        /// `key` is one of the writer's own literals, plain ASCII with nothing to escape.
+        mutating func field(_ key: StaticString, _ value: (inout PlanLineWriter) -> Void) {
+            writer.bytes.append(first ? UInt8(ascii: "\"") : UInt8(ascii: ","))
+            if !first { writer.bytes.append(UInt8(ascii: "\"")) }
             first = false
-            writer.string(key)
+            writer.bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            writer.bytes.append(UInt8(ascii: "\""))
             writer.bytes.append(UInt8(ascii: ":"))
             value(&writer)
         }
@@ -176,7 +182,7 @@ struct PlanLineWriter {
     mutating func object(_ body: (inout ObjectWriter) -> Void) {
         bytes.append(UInt8(ascii: "{"))
         // Hand the buffer over and back, so that it is never shared while written (no copies).
-        var object = ObjectWriter(writer: PlanLineWriter(handingOver: bytes))
+        var object = ObjectWriter(writer: PlanLineWriter(handingOver: bytes, strings: strings))
         bytes = []
         body(&object)
         bytes = object.writer.bytes
@@ -194,12 +200,25 @@ struct PlanLineWriter {
 
     mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
     mutating func bool(_ value: Bool) { raw(value ? "true" : "false") }
-    mutating func int(_ value: Int) { raw(String(value)) }
+    mutating func int(_ value: Int) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var remaining = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for the 20 digits of any Int
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            } while remaining > 0
+            bytes.append(contentsOf: buffer[start...])
+        }
+    }
 
     /// As `JSONEncoder` writes a `Double`: integral values without a fraction, others in their shortest form.
     mutating func double(_ value: Double) {
         if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
-            raw(String(Int64(value)))
+            int(Int(value))
         } else {
             raw(value.isFinite ? "\(value)" : "0")
         }
@@ -208,6 +227,21 @@ struct PlanLineWriter {
     /// A JSON string: quotes, backslashes and control characters escaped, everything else (slashes
     /// and non-ASCII included) as UTF-8, as `WireCoding.encoder()` writes it.
     mutating func string(_ value: String) {
+        if let strings, let escaped = strings.escaped(value) {
+            bytes.append(contentsOf: escaped)
+            return
+        }
+        bytes += Self.escaped(value)
+    }
+
+    /// `value` as a JSON string, quotes included.
+    static func escaped(_ value: String) -> [UInt8] {
+        var writer = PlanLineWriter()
+        writer.escape(value)
+        return writer.bytes
+    }
+
+    private mutating func escape(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
@@ -233,5 +267,48 @@ struct PlanLineWriter {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Strings a worker has escaped for JSON, kept by their storage: most of a request's text (the
+/// brand's rules, captions, file URIs, the system instruction) is the very same string in every
+/// unit of a template and locale, and copying its escaped bytes is cheaper than escaping it again.
+/// A string is kept once it has been seen twice, so the product's own texts never crowd it out.
+/// Holding the strings keeps their storage alive, so an address never comes to mean another text.
+final class EscapedStrings {
+    private struct Entry {
+        var text: String
+        var address: UnsafeRawPointer
+        var count: Int
+    }
+
+    private var kept: [(entry: Entry, escaped: [UInt8])] = []
+    private var seen: [Entry] = []
+    private var nextSeen = 0
+    private static let keptLimit = 32
+    private static let seenLimit = 32
+    /// Shorter strings are escaped faster than they are looked up.
+    private static let minimumLength = 48
+
+    func escaped(_ text: String) -> [UInt8]? {
+        guard text.utf8.count >= Self.minimumLength,
+            let (address, count) = text.utf8.withContiguousStorageIfAvailable({ ($0.baseAddress.map(UnsafeRawPointer.init), $0.count) }),
+            let address
+        else { return nil }
+        for item in kept where item.entry.address == address && item.entry.count == count { return item.escaped }
+        let entry = Entry(text: text, address: address, count: count)
+        if let index = seen.firstIndex(where: { $0.address == address && $0.count == count }), kept.count < Self.keptLimit {
+            let escaped = PlanLineWriter.escaped(text)
+            kept.append((entry, escaped))
+            seen.remove(at: index)
+            return escaped
+        }
+        if seen.count < Self.seenLimit {
+            seen.append(entry)
+        } else {
+            seen[nextSeen] = entry
+            nextSeen = (nextSeen + 1) % Self.seenLimit
+        }
+        return nil
     }
 }

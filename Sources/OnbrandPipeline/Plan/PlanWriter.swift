@@ -42,8 +42,8 @@ public final class PlanWriter {
     private let reports: FileHandle
     private let encoder: JSONEncoder
     /// Lines are gathered and written a megabyte at a time: one write per line cost an eighth of planning.
-    private var pendingRequests = Data()
-    private var pendingReports = Data()
+    private var pendingRequests: [UInt8] = []
+    private var pendingReports: [UInt8] = []
     private static let flushSize = 1 << 20
     public private(set) var summary = PlanSummary()
     private var groupIndex: [String: Int] = [:]
@@ -78,14 +78,19 @@ public final class PlanWriter {
 
     /// A unit's two lines, encoded; any thread may make them.
     public struct EncodedLines: Sendable {
-        var request: Data?
-        var report: Data
+        var request: [UInt8]?
+        var report: [UInt8]
     }
 
     /// Encodes a plan's lines without touching the writer's state, so workers can encode in parallel.
     public static func encode(_ plan: UnitPlan) -> EncodedLines {
+        encode(plan, strings: nil)
+    }
+
+    /// Encodes with a worker's cache of escaped strings.
+    static func encode(_ plan: UnitPlan, strings: EscapedStrings?) -> EncodedLines {
         EncodedLines(
-            request: plan.request.map { PlanLineWriter.requestLine(unit: plan.unit, model: plan.model, request: $0) },
+            request: plan.request.map { PlanLineWriter.requestLine(unit: plan.unit, model: plan.model, request: $0, strings: strings) },
             report: PlanLineWriter.reportLine(unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report))
     }
 
@@ -119,7 +124,7 @@ public final class PlanWriter {
             summary.groups[index].costUSD += plan.report.costUSD
             if plan.report.needsExactCount { summary.needsExactCount += 1 }
             _ = request
-            if let line = lines.request { pendingRequests += line }
+            if let line = lines.request { pendingRequests.append(contentsOf: line) }
         } else {
             summary.failed += 1
             summary.groups[index].failed += 1
@@ -127,15 +132,30 @@ public final class PlanWriter {
         }
         summary.trimmedSections += plan.report.sections.filter { $0.outcome == .trimmed }.count
         summary.droppedSections += plan.report.sections.filter { $0.outcome == .dropped }.count
-        pendingReports += lines.report
+        pendingReports.append(contentsOf: lines.report)
         if pendingRequests.count + pendingReports.count >= Self.flushSize { try flush() }
     }
 
     private func flush() throws {
-        try requests.write(contentsOf: pendingRequests)
-        try reports.write(contentsOf: pendingReports)
+        try Self.write(pendingRequests, to: requests)
+        try Self.write(pendingReports, to: reports)
         pendingRequests.removeAll(keepingCapacity: true)
         pendingReports.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the bytes straight from the array (`FileHandle` wants `Data`, which would be one more copy).
+    private static func write(_ bytes: [UInt8], to handle: FileHandle) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(handle.fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "writing the plan failed: \(String(cString: strerror(errno)))"])
+                }
+                offset += written
+            }
+        }
     }
 
     /// Closes the files and moves them to their final names.

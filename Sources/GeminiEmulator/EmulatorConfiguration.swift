@@ -16,6 +16,10 @@ public struct EmulatorConfiguration: Sendable {
     public var batchDelay: Duration
     /// Per-pixel noise in generated images (0: flat drawings, a few KB; 6: photograph-sized files).
     public var imageGrain: Int
+    /// How many text tokens the emulated tokenizer counts per token of Onbrand's estimate, in
+    /// `countTokens`, usage and the input-limit check: above 1 it plays a tokenizer that counts
+    /// more than the estimate said, as real text sometimes does.
+    public var textTokenFactor: Double = 1
 
     public init(
         models: ModelCatalog = ModelCatalog(), apiKey: String? = nil, latency: Latency = .none, faults: FaultPlan = .none,

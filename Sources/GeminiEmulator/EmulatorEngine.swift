@@ -403,7 +403,8 @@ public final class EmulatorEngine: Sendable {
     }
 
     private func countInput(_ request: GenerateContentRequest, profile: ModelProfile) -> (total: Int, text: Int, image: Int) {
-        let text = TokenEstimator.gemini.estimate(Self.text(of: request))
+        let estimate = TokenEstimator.gemini.estimate(Self.text(of: request))
+        let text = configuration.textTokenFactor == 1 ? estimate : Int((Double(estimate) * configuration.textTokenFactor).rounded(.up))
         let images = request.contents.flatMap(\.parts).filter { $0.inlineData != nil || $0.fileData != nil }.count
         let image = images * profile.inputImageTokens
         return (text + image, text, image)

@@ -1,6 +1,7 @@
 import Foundation
 import GeminiEmulator
 import GeminiKit
+import OnbrandBudget
 import OnbrandInputs
 import OnbrandPipeline
 import OnbrandTestSupport
@@ -196,5 +197,98 @@ extension TestFiles {
             try await client.generateContent(model: "flux-1.1-pro-ultra", request: GenerateContentRequest(contents: [Content(parts: [Part(text: "x")])]))
         }
         #expect(error.code == .badAPIKey && error.status == 401)
+    }
+}
+
+/// Units whose estimate is near the input limit are counted by the API before they are paid for.
+@Suite(.serialized) struct CountTokensTests {
+    /// A template whose optional section is most of the request, for the countTokens tests.
+    static let nearLimitTemplate = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <template id="near-limit" version="1">
+          <model>gemini-3.1-flash-image-preview</model>
+          <output aspect-ratio="1:1" image-size="1K"><modality>TEXT</modality><modality>IMAGE</modality></output>
+          <sections>
+            <section id="facts" priority="required">Product: {{product.title}} (ID {{product.id}}).</section>
+            <section id="story" priority="low">\(String(repeating: "Trail gear is tested on long climbs in wind and rain before it ships. ", count: 40))</section>
+          </sections>
+          <prompt>Photograph the {{product.title}} on plain white.</prompt>
+          <alt-text mode="inline"><instruction>Give alt text in {{locale.code}}.</instruction><fallback>{{product.title}}</fallback></alt-text>
+        </template>
+        """
+
+    /// Runs the near-limit template for one product against an emulator whose model leaves the
+    /// estimate 2 % of room and whose tokenizer counts `factor` times the estimate.
+    static func runNearTheLimit(factor: Double, batch: Bool = false, in directory: URL) async throws -> (RunSummary, [String], [String: Any]?) {
+        let templatePath = try TestFiles.write(nearLimitTemplate, to: "near-limit.xml", in: directory)
+        let brand = try BrandLoader.loadOrThrow(RunnerTests.brand)
+        let template = try TemplateLoader.loadOrThrow(templatePath)
+        let catalog = try #require(brand.defaults?.catalog)
+        let product = try #require(try CatalogReader(contentsOf: catalog).next())
+        let estimate = Planner(brand: brand).plan(template, product: product, locale: "en-US").report
+        let limit = Int(Double(estimate.inputTokens + estimate.outputReserve) / 0.98)
+        let profiles = ModelCatalog.builtIn.map { profile in
+            var profile = profile
+            if profile.id == "gemini-3.1-flash-image-preview" { profile.inputTokenLimit = limit }
+            return profile
+        }
+        var configuration = EmulatorConfiguration(models: ModelCatalog(profiles: profiles))
+        configuration.textTokenFactor = factor
+        let emulator = try await EmulatorServer.start(configuration: configuration)
+        defer { Task { await emulator.stop() } }
+        var options = RunnerTests.options(out: directory.appendingPathComponent("out"), limit: 1)
+        options.backend = .gemini
+        options.baseURL = emulator.baseURL
+        options.apiKey = "test-key"
+        options.templates = [templatePath]
+        options.locales = ["en-US"]
+        options.isBatch = batch
+        options.batchPollInterval = .milliseconds(20)
+        let summary = try await Runner(options: options).run()
+        let paths = await emulator.log.entries.map(\.path)
+        let sidecarURL = directory.appendingPathComponent("out/northwind/near-limit/\(OutputWriter.safeStem(for: product.id)).en-US.json")
+        let sidecar = (try? Data(contentsOf: sidecarURL)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        return (summary, paths, sidecar)
+    }
+
+    @Test func anEstimateNearTheLimitIsConfirmedWithCountTokens() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            let (summary, paths, sidecar) = try await Self.runNearTheLimit(factor: 1, in: directory)
+            #expect(summary.succeeded == 1)
+            #expect(paths.filter { $0.hasSuffix(":countTokens") }.count == 1)
+            let check = try #require(sidecar?["tokenCheck"] as? [String: Any])
+            #expect(check["replanned"] as? Bool == false)
+        }
+    }
+
+    @Test func aUnitTheAPICountsOverTheLimitIsPlannedAgainWithLessContext() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            let (summary, paths, sidecar) = try await Self.runNearTheLimit(factor: 1.3, in: directory)
+            #expect(summary.succeeded == 1, "\(summary.failures)")
+            #expect(paths.filter { $0.hasSuffix(":countTokens") }.count == 2, "counted, planned again, counted again")
+            let check = try #require(sidecar?["tokenCheck"] as? [String: Any])
+            #expect(check["replanned"] as? Bool == true)
+            let counted = try #require(check["countedInputTokens"] as? Int)
+            let limit = try #require(check["inputLimit"] as? Int)
+            let reserve = try #require(check["outputReserve"] as? Int)
+            #expect(counted <= limit - reserve)
+        }
+    }
+
+    @Test func aUnitWhoseRequiredSectionsDoNotFitByTheAPICountFailsBeforeItIsSent() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            let (summary, paths, _) = try await Self.runNearTheLimit(factor: 8, in: directory)
+            #expect(summary.failures == ["over budget": 1], "\(summary)")
+            #expect(!paths.contains { $0.hasSuffix(":generateContent") }, "nothing paid for")
+        }
+    }
+
+    @Test func batchJobsCarryTheRequestAsConfirmed() async throws {
+        try await TestFiles.withTemporaryDirectoryAsync { directory in
+            let (summary, paths, _) = try await Self.runNearTheLimit(factor: 1.3, batch: true, in: directory)
+            #expect(summary.succeeded == 1, "\(summary.failures)")
+            #expect(paths.filter { $0.hasSuffix(":countTokens") }.count == 2)
+            #expect(paths.contains { $0.hasSuffix(":batchGenerateContent") })
+        }
     }
 }

@@ -14,6 +14,14 @@ extension GeminiClient: ImageGenerating {
     }
 }
 
+/// Providers that count a request's tokens exactly (`countTokens`), for requests whose estimate
+/// lands near the model's limit.
+public protocol TokenCounting: Sendable {
+    func countTokens(model: String, request: GenerateContentRequest) async throws(GeminiError) -> Int
+}
+
+extension GeminiClient: TokenCounting {}
+
 /// Providers that keep files (the Files API), so a run uploads each brand image once and every
 /// request refers to it.
 public protocol FileStoring: Sendable {

@@ -29,6 +29,8 @@ public struct UnitPlan: Sendable {
     public var altTextFallback: String?
     /// The template's alt-text instruction for this product, for a repair or describe call.
     public var altTextInstruction: String? = nil
+    /// Set by the run when `countTokens` was asked about this unit.
+    public var tokenCheck: TokenCheck? = nil
 }
 
 /// The budget of one request: what went in, what was cut and why, and what it will cost.
@@ -127,8 +129,12 @@ public final class Planner: @unchecked Sendable {
     }
 
     /// The plan for one unit; never throws: problems become the unit's ``UnitPlan/failure``.
-    public func plan(_ template: PromptTemplate, product: Product, locale: String) -> UnitPlan {
+    ///
+    /// - Parameter inputLimit: Packs to this limit instead of the model's (or `--budget`): the run
+    ///   plans a unit again, tighter, when `countTokens` finds more tokens than the estimate.
+    public func plan(_ template: PromptTemplate, product: Product, locale: String, inputLimit: Int? = nil) -> UnitPlan {
         let shared = templatePlan(template, locale: locale)
+        let limit = inputLimit ?? shared.limit
         let unit = WorkUnit(productID: product.id, templateID: template.id, locale: locale)
         func failed(_ reason: String, report: BudgetReport? = nil) -> UnitPlan {
             UnitPlan(unit: unit, model: shared.modelID, request: nil, report: report ?? emptyReport(limit: options.budget ?? 0), failure: reason, altTextFallback: nil)
@@ -170,7 +176,7 @@ public final class Planner: @unchecked Sendable {
         if let altInstruction {
             items.append(.init(id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction, tokens: counter.count(altInstruction), isTrimmable: false))
         }
-        let packed = packer.pack(items, budget: shared.limit - shared.outputReserve - shared.systemTokens)
+        let packed = packer.pack(items, budget: limit - shared.outputReserve - shared.systemTokens)
 
         var sections: [BudgetReport.Section] = []
         sections.reserveCapacity(rendered.sections.count)
@@ -195,14 +201,14 @@ public final class Planner: @unchecked Sendable {
         let textTokens = packed.usedTokens - imageTokens + shared.systemTokens
         let inputTokens = textTokens + imageTokens
         let report = BudgetReport(
-            inputLimit: shared.limit, outputReserve: shared.outputReserve, sections: sections, inputTextTokens: textTokens, inputImages: images,
+            inputLimit: limit, outputReserve: shared.outputReserve, sections: sections, inputTextTokens: textTokens, inputImages: images,
             inputImageTokens: imageTokens, outputImageTokens: shared.outputImageTokens, outputTextTokens: shared.outputTextTokens,
             costUSD: profile.cost(inputTokens: inputTokens, imageTokens: shared.outputImageTokens, textOutputTokens: shared.outputTextTokens),
             batchCostUSD: profile.cost(
                 inputTokens: inputTokens, imageTokens: shared.outputImageTokens, textOutputTokens: shared.outputTextTokens, batch: true),
             isExact: counter.isExact,
             needsExactCount: !counter.isExact
-                && Double(inputTokens + shared.outputReserve) >= Double(shared.limit) * (1 - options.exactCountMargin))
+                && Double(inputTokens + shared.outputReserve) >= Double(limit) * (1 - options.exactCountMargin))
         if let failure = packed.failure { return failed(failure, report: report) }
 
         let request = GenerateContentRequest(

@@ -39,13 +39,13 @@ extension Runner {
         try await forEachUnit(context.inputs) { unit, template, product in
             let plan = context.planner.plan(template, product: product, locale: unit.locale)
             let key = Self.key(unit)
-            guard let request = plan.request else {
+            guard let planned = plan.request else {
                 let kind = (plan.failure ?? "").contains("required sections") ? "over budget" : "invalid request"
                 await context.ledger.failed(kind: kind, cost: 0)
                 try context.manifest.append(unit: unit, state: "failed", reason: plan.failure, kind: kind, outputs: [], cost: 0, fingerprint: nil)
                 return
             }
-            let fingerprint = Fingerprint.of(model: plan.model, template: template, brandDigest: context.brandDigest, product: product, request: request)
+            let fingerprint = Fingerprint.of(model: plan.model, template: template, brandDigest: context.brandDigest, product: product, request: planned)
             if !options.force, try journal.isDone(key, fingerprint: fingerprint, outputRoot: context.root) {
                 try context.manifest.append(unit: unit, state: "skipped", reason: "unchanged", kind: nil, outputs: [], cost: 0, fingerprint: fingerprint)
                 return
@@ -56,6 +56,16 @@ extension Runner {
                 try context.manifest.append(
                     unit: unit, state: "not-started", reason: "the next unit would cross --max-cost", kind: "over budget", outputs: [], cost: 0,
                     fingerprint: fingerprint)
+                return
+            }
+            // A unit near the limit is counted by the API first, and planned again tighter if need be.
+            let request: GenerateContentRequest
+            switch await confirmFit(plan, request: planned, template: template, product: product, planner: context.planner, client: context.client) {
+            case .send(_, let confirmed):
+                request = confirmed
+            case .overLimit(let reason):
+                await context.ledger.failed(kind: "over budget", cost: 0)
+                try context.manifest.append(unit: unit, state: "failed", reason: reason, kind: "over budget", outputs: [], cost: 0, fingerprint: fingerprint)
                 return
             }
             await context.ledger.reserve(plan.report.batchCostUSD)

@@ -30,6 +30,15 @@ struct ProviderRouter: ImageGenerating {
     }
 }
 
+extension ProviderRouter: TokenCounting {
+    func countTokens(model: String, request: GenerateContentRequest) async throws(GeminiError) -> Int {
+        guard !gatewayModels.contains(model), let counter = native as? any TokenCounting else {
+            throw GeminiError(code: .invalidRequest, status: nil, message: "the provider of \(model) has no countTokens", model: model)
+        }
+        return try await counter.countTokens(model: model, request: request)
+    }
+}
+
 extension ProviderRouter: BatchSubmitting {
     private var batches: any BatchSubmitting {
         get throws(GeminiError) {
@@ -382,7 +391,7 @@ public final class Runner: Sendable {
                 group.addTask {
                     let outcome = await self.generate(
                         unit: unit, template: template, product: product, plan: plan, request: request, fingerprint: fingerprint,
-                        client: provider, models: planModels, journal: journal, root: root, runID: runID, brand: brand,
+                        planner: planner, client: provider, models: planModels, journal: journal, root: root, runID: runID, brand: brand,
                         backend: backendName, keeper: keeper)
                     if let kind = outcome.failureKind {
                         await ledger.failed(kind: kind, cost: outcome.cost, wasRunning: true)
@@ -505,9 +514,9 @@ public final class Runner: Sendable {
     }
 
     private func generate(
-        unit: WorkUnit, template: PromptTemplate, product: Product, plan: UnitPlan, request: GenerateContentRequest, fingerprint: String,
-        client: any ImageGenerating, models: ModelCatalog, journal: Journal, root: URL, runID: String, brand: BrandGuide, backend: String,
-        keeper: BrandFileKeeper?
+        unit: WorkUnit, template: PromptTemplate, product: Product, plan planned: UnitPlan, request firstRequest: GenerateContentRequest,
+        fingerprint: String, planner: Planner, client: any ImageGenerating, models: ModelCatalog, journal: Journal, root: URL, runID: String,
+        brand: BrandGuide, backend: String, keeper: BrandFileKeeper?
     ) async -> UnitOutcome {
         let key = Self.key(unit)
         let startedAt = Date()
@@ -519,6 +528,15 @@ public final class Runner: Sendable {
         func fail(_ kind: String, _ reason: String, cost: Double = 0) -> UnitOutcome {
             try? journal.finish(key, state: .failed, outcome: reason, failureKind: kind, costUSD: cost, outputs: [])
             return UnitOutcome(failureKind: kind, reason: reason, outputs: [], cost: cost)
+        }
+        let plan: UnitPlan
+        let request: GenerateContentRequest
+        switch await confirmFit(planned, request: planned.request ?? firstRequest, template: template, product: product, planner: planner, client: client) {
+        case .send(let confirmed, let confirmedRequest):
+            plan = confirmed
+            request = confirmedRequest
+        case .overLimit(let reason):
+            return fail("over budget", reason)
         }
         let response: GenerateContentResponse
         do throws(GeminiError) {
@@ -623,7 +641,7 @@ public final class Runner: Sendable {
                 ratioMatches: result.matches(aspectRatio: template.output.aspectRatio.rawValue)),
             grounding: result.grounding.map(Sidecar.Grounding.init), verification: verification, embeddedMetadata: embedded,
             usage: .init(usage), costUSD: totalCost,
-            startedAt: startedAt, finishedAt: Date())
+            startedAt: startedAt, finishedAt: Date(), tokenCheck: plan.tokenCheck)
         do {
             try OutputWriter.write(image, to: folder.appendingPathComponent(imageName))
             if let xmpSidecar { try OutputWriter.write(Data(xmpSidecar.utf8), to: folder.appendingPathComponent("\(stem).xmp")) }

@@ -37,6 +37,8 @@ public struct Sidecar: Sendable, Codable {
     public var costUSD: Double
     public var startedAt: Date
     public var finishedAt: Date
+    /// What `countTokens` said, for a request whose estimate was near the input limit.
+    public var tokenCheck: TokenCheck? = nil
 
     public struct Image: Sendable, Codable {
         public var file: String

@@ -1,5 +1,5 @@
 import Foundation
-import OnbrandBudget
+@testable import OnbrandBudget
 import OnbrandTestSupport
 import Testing
 
@@ -33,6 +33,25 @@ import Testing
             let text = try String(contentsOf: row.file, encoding: .utf8)
             let expected = model.hasPrefix("gemma1-2") ? row.gemma12 : row.gemma3
             #expect(tokenizer.count(text) == expected, "\(row.file.lastPathComponent)")
+        }
+    }
+
+    /// Merging word by word (and reusing a word's tokens) gives exactly what merging the whole
+    /// text does, including where Gemma 3's one piece with an inner space (`>▁</`) could form.
+    @Test(arguments: ["gemma3_tokenizer.model", "gemma1-2_tokenizer.model", "gemma4_tokenizer.model"])
+    func wordByWordMergingMatchesMergingTheWholeText(model: String) throws {
+        guard let rows = try Self.manifest(), let tokenizer = try Self.tokenizer(model) else {
+            print("skipping: ../shared is absent, so the tokenizers and corpus are not available")
+            return
+        }
+        #expect(tokenizer.wordsMergeAlone)
+        var texts = [
+            "<b>bold</b> </i>", "a> </b> > </", "x >  </y", "<td> </td><td>  </td>", "> </", " > </ ",
+            "plain words, plain words again and again", "  leading and trailing  ", "東京は 日本の首都です。 東京",
+        ]
+        texts += try rows.map { try String(contentsOf: $0.file, encoding: .utf8) }
+        for text in texts {
+            #expect(tokenizer.encode(text) == tokenizer.encodeWholeText(text), "\(text.prefix(40))")
         }
     }
 

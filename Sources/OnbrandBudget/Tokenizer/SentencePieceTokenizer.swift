@@ -1,3 +1,5 @@
+import Foundation
+
 /// Encodes text exactly as SentencePiece's BPE model does (`bpe_model.cc`), with byte fallback,
 /// as the Gemma tokenizers use: the same token ids, so the same counts.
 ///
@@ -19,6 +21,16 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
     private let scores: [Float]
     private let unknownID: Int32
     private let byteIDs: [Int32]
+    /// The bytes an escaped space becomes (`▁`, or a plain space).
+    private let spaceBytes: [UInt8]
+    /// Pieces with a space after their first character (Gemma 3 has one, `>▁</`): a word boundary
+    /// is not cut where one of them could form across it. User-defined runs of spaces are left
+    /// out: they are matched whole before merging and never come from a merge.
+    private let crossingPieces: [(bytes: [UInt8], spaces: [Int])]
+    /// Whether words can be merged one at a time (and a word met before reuse its tokens): no
+    /// merge crosses the start of a space, except through ``crossingPieces``, or the edge of a
+    /// user-defined piece. Checked on the model: false if the model has many crossing pieces.
+    public let wordsMergeAlone: Bool
 
     public convenience init(contentsOf path: String) throws(SentencePieceModel.LoadError) {
         let model = try SentencePieceModel(contentsOf: path)
@@ -57,6 +69,21 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         scores = model.pieces.map(\.score)
         unknownID = unknown
         byteIDs = bytes
+        let space: [UInt8] = model.escapeWhitespaces ? [0xE2, 0x96, 0x81] : [0x20]
+        spaceBytes = space
+        var crossing: [(bytes: [UInt8], spaces: [Int])] = []
+        for piece in model.pieces where piece.type == .normal || piece.type == .unused || piece.type == .userDefined {
+            let bytes = Array(piece.text.utf8)
+            guard bytes.count > space.count else { continue }
+            let spaces = (1...(bytes.count - space.count)).filter { Array(bytes[$0..<($0 + space.count)]) == space }
+            guard !spaces.isEmpty else { continue }
+            let isRunOfSpaces = bytes.count % space.count == 0
+                && stride(from: 0, to: bytes.count, by: space.count).allSatisfy { Array(bytes[$0..<($0 + space.count)]) == space }
+            if piece.type == .userDefined && isRunOfSpaces { continue }
+            crossing.append((bytes, spaces))
+        }
+        crossingPieces = crossing
+        wordsMergeAlone = crossing.count <= 64
     }
 
     /// The number of tokens `text` encodes to (no BOS or EOS).
@@ -66,6 +93,13 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
     public func encode(_ text: String) -> [Int32] {
         let (normalized, _) = normalize(text, keepingOffsets: false)
         return normalized.withUnsafeBufferPointer { encode(normalizedBytes: $0).map(\.id) }
+    }
+
+    /// The token ids of `text` merged as one sequence, as SentencePiece does, without cutting it
+    /// into words first: what word-by-word merging is checked against.
+    package func encodeWholeText(_ text: String) -> [Int32] {
+        let (normalized, _) = normalize(text, keepingOffsets: false)
+        return normalized.withUnsafeBufferPointer { $0.isEmpty ? [] : merge($0, from: 0, to: $0.count).map(\.id) }
     }
 
     /// Each token with the UTF-8 byte range of `text` it covers, for calibrating estimators. A
@@ -149,18 +183,76 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
 
     private func encode(normalizedBytes text: UnsafeBufferPointer<UInt8>) -> [(id: Int32, start: Int32, length: Int32)] {
         guard !text.isEmpty else { return [] }
-        var symbols: [Symbol] = []
-        symbols.reserveCapacity(text.count)
+        guard wordsMergeAlone else { return merge(text, from: 0, to: text.count) }
+        // Words: runs of characters cut before each space and around each user-defined piece.
+        var tokens: [(id: Int32, start: Int32, length: Int32)] = []
+        tokens.reserveCapacity(text.count / 3)
+        var words = WordCache(words: text.count / 6)
+        var wordStart = 0
         var offset = 0
+        func finishWord() {
+            guard wordStart < offset else { return }
+            if let cached = words.tokens(text, wordStart, offset) {
+                for token in cached { tokens.append((token.id, token.start + Int32(wordStart), token.length)) }
+            } else {
+                let merged = merge(text, from: wordStart, to: offset)
+                tokens += merged
+                words.keep(text, wordStart, offset, merged.map { ($0.id, $0.start - Int32(wordStart), $0.length) })
+            }
+        }
         while offset < text.count {
-            var length = userDefined.longestMatch(in: text, at: offset)
+            let frozen = userDefined.longestMatch(in: text, at: offset)
+            if frozen > 0 {
+                finishWord()
+                tokens += merge(text, from: offset, to: offset + frozen)
+                offset += frozen
+                wordStart = offset
+                continue
+            }
+            if offset > wordStart, startsWithSpace(text, at: offset), !isCrossed(text, at: offset) {
+                finishWord()
+                wordStart = offset
+            }
+            offset = min(text.count, offset + Self.oneCharLength(text[offset]))
+        }
+        finishWord()
+        return tokens
+    }
+
+    /// Whether one of the ``crossingPieces`` stands in the text across `offset`.
+    private func isCrossed(_ text: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
+        for piece in crossingPieces {
+            for space in piece.spaces {
+                let start = offset - space
+                guard start >= 0, start + piece.bytes.count <= text.count else { continue }
+                if piece.bytes.withUnsafeBufferPointer({ ByteTable.equal($0.baseAddress!, $0.count, text.baseAddress! + start, $0.count) }) {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
+    @inline(__always) private func startsWithSpace(_ text: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
+        guard offset + spaceBytes.count <= text.count else { return false }
+        for index in spaceBytes.indices where text[offset + index] != spaceBytes[index] { return false }
+        return true
+    }
+
+    /// SentencePiece's BPE over `text[start..<end]`: symbols, merges best first, then ids.
+    private func merge(_ text: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> [(id: Int32, start: Int32, length: Int32)] {
+        var symbols: [Symbol] = []
+        symbols.reserveCapacity(end - start)
+        var offset = start
+        while offset < end {
+            var length = userDefined.longestMatch(in: text, at: offset, before: end)
             let isFrozen = length > 0
-            if !isFrozen { length = min(text.count - offset, Self.oneCharLength(text[offset])) }
+            if !isFrozen { length = min(end - offset, Self.oneCharLength(text[offset])) }
             let index = Int32(symbols.count)
             symbols.append(
                 Symbol(
                     start: Int32(offset), length: Int32(length), previous: index - 1,
-                    next: offset + length < text.count ? index + 1 : -1, isFrozen: isFrozen))
+                    next: offset + length < end ? index + 1 : -1, isFrozen: isFrozen))
             offset += length
         }
 
@@ -230,10 +322,19 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
 }
 
 /// A hash table from byte strings to piece ids, probed with slices of the input: no allocation
-/// per lookup. Keys live in one arena owned by the table.
+/// per lookup. Keys live in one arena owned by the table; each slot keeps 32 bits of its key's
+/// hash, so a probe rarely touches the arena unless it has found the key.
 final class ByteTable: @unchecked Sendable {
+    private struct Slot {
+        var offset: Int32
+        /// -1 marks an empty slot.
+        var length: Int32
+        var id: Int32
+        var tag: UInt32
+    }
+
     private let arena: UnsafeMutableBufferPointer<UInt8>
-    private let slots: UnsafeMutableBufferPointer<(offset: Int32, length: Int32, id: Int32)>
+    private let slots: UnsafeMutableBufferPointer<Slot>
     private let mask: Int
 
     init(_ entries: [(bytes: [UInt8], id: Int32)]) {
@@ -242,12 +343,13 @@ final class ByteTable: @unchecked Sendable {
         var capacity = 16
         while capacity < entries.count * 2 { capacity <<= 1 }
         slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: (0, -1, 0))
+        slots.initialize(repeating: Slot(offset: 0, length: -1, id: 0, tag: 0))
         mask = capacity - 1
         var offset = 0
         for entry in entries {
             _ = UnsafeMutableBufferPointer(rebasing: arena[offset..<(offset + entry.bytes.count)]).initialize(from: entry.bytes)
-            var slot = Self.hash(arena.baseAddress! + offset, entry.bytes.count) & mask
+            let hash = Self.hash(arena.baseAddress! + offset, entry.bytes.count)
+            var slot = hash & mask
             while slots[slot].length >= 0 {
                 // A duplicate piece keeps its first id, as SentencePiece's map does.
                 if Self.equal(arena.baseAddress! + Int(slots[slot].offset), Int(slots[slot].length), arena.baseAddress! + offset, entry.bytes.count) {
@@ -255,7 +357,9 @@ final class ByteTable: @unchecked Sendable {
                 }
                 slot = (slot + 1) & mask
             }
-            if slots[slot].length < 0 { slots[slot] = (Int32(offset), Int32(entry.bytes.count), entry.id) }
+            if slots[slot].length < 0 {
+                slots[slot] = Slot(offset: Int32(offset), length: Int32(entry.bytes.count), id: entry.id, tag: Self.tag(hash))
+            }
             offset += entry.bytes.count
         }
     }
@@ -274,18 +378,21 @@ final class ByteTable: @unchecked Sendable {
         return Int(truncatingIfNeeded: hash ^ (hash >> 29))
     }
 
+    @inline(__always) private static func tag(_ hash: Int) -> UInt32 { UInt32(truncatingIfNeeded: UInt64(bitPattern: Int64(hash)) >> 32) }
+
     @inline(__always) static func equal(_ a: UnsafePointer<UInt8>, _ aCount: Int, _ b: UnsafePointer<UInt8>, _ bCount: Int) -> Bool {
         guard aCount == bCount else { return false }
-        for index in 0..<aCount where a[index] != b[index] { return false }
-        return true
+        return memcmp(a, b, aCount) == 0
     }
 
     func lookup(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int32? {
-        var slot = Self.hash(bytes, count) & mask
+        let hash = Self.hash(bytes, count)
+        let tag = Self.tag(hash)
+        var slot = hash & mask
         while true {
             let entry = slots[slot]
             if entry.length < 0 { return nil }
-            if Self.equal(arena.baseAddress! + Int(entry.offset), Int(entry.length), bytes, count) { return entry.id }
+            if entry.tag == tag, Int(entry.length) == count, memcmp(arena.baseAddress! + Int(entry.offset), bytes, count) == 0 { return entry.id }
             slot = (slot + 1) & mask
         }
     }
@@ -323,13 +430,14 @@ final class ByteTrie: @unchecked Sendable {
         return Int32(children.count - 1)
     }
 
-    /// The length of the longest key that `text` starts with at `offset`, or 0.
-    func longestMatch(in text: UnsafeBufferPointer<UInt8>, at offset: Int) -> Int {
+    /// The length of the longest key that `text` starts with at `offset` (ending by `end`), or 0.
+    func longestMatch(in text: UnsafeBufferPointer<UInt8>, at offset: Int, before end: Int? = nil) -> Int {
+        let end = end ?? text.count
         var node = root[Int(text[offset])]
         guard node >= 0 else { return 0 }
         var longest = isTerminal[Int(node)] ? 1 : 0
         var index = offset + 1
-        while index < text.count, let child = children[Int(node)][text[index]] {
+        while index < end, let child = children[Int(node)][text[index]] {
             node = child
             index += 1
             if isTerminal[Int(node)] { longest = index - offset }
@@ -369,5 +477,52 @@ private struct PairHeap {
             elements.swapAt(parent, first)
             parent = first
         }
+    }
+}
+
+/// The tokens of words already merged in one text, by the words' bytes: prose repeats its words,
+/// and a word merges the same way wherever it stands.
+private struct WordCache {
+    private struct Slot {
+        var start: Int
+        var length: Int
+        var tokens: [(id: Int32, start: Int32, length: Int32)]
+    }
+
+    private var slots: [Slot?]
+    private var used = 0
+
+    /// Room for about `words` distinct words (at most 4,096: beyond that a text is long enough
+    /// that its common words are already in).
+    init(words: Int) {
+        var capacity = 16
+        while capacity < min(words, 4096) * 2 { capacity <<= 1 }
+        slots = [Slot?](repeating: nil, count: capacity)
+    }
+
+    private static func hash(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int {
+        ByteTable.hash(text.baseAddress! + start, end - start)
+    }
+
+    func tokens(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> [(id: Int32, start: Int32, length: Int32)]? {
+        var index = Self.hash(text, start, end) & (slots.count - 1)
+        while let slot = slots[index] {
+            if slot.length == end - start,
+                ByteTable.equal(text.baseAddress! + slot.start, slot.length, text.baseAddress! + start, end - start)
+            {
+                return slot.tokens
+            }
+            index = (index + 1) & (slots.count - 1)
+        }
+        return nil
+    }
+
+    /// Keeps a word's tokens (positions relative to the word), until the table is half full.
+    mutating func keep(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ tokens: [(id: Int32, start: Int32, length: Int32)]) {
+        guard used < slots.count / 2 else { return }
+        var index = Self.hash(text, start, end) & (slots.count - 1)
+        while slots[index] != nil { index = (index + 1) & (slots.count - 1) }
+        slots[index] = Slot(start: start, length: end - start, tokens: tokens)
+        used += 1
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 public import OnbrandInputs
 import GeminiKit
 
@@ -20,44 +21,63 @@ public enum ParallelPlanning {
 
     /// Units planned per batch: enough to keep the workers busy, few enough to keep memory flat.
     public static let batchSize = 512
+    /// Units a worker takes at a time.
+    static let chunkSize = 16
 
     /// Plans every unit `next` yields (nil at the end) and writes it.
     ///
-    /// Three stages overlap: while the workers plan one batch, the calling thread reads the next
-    /// (`next` is only ever called there, in order) and the previous one is written.
+    /// Three stages overlap: the calling thread reads batches (`next` is only ever called there,
+    /// in order) up to ``batchesInFlight`` ahead; the workers plan one batch after another; a
+    /// writer writes them in catalog order.
     public static func run(
         planner: Planner, writer: PlanWriter, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
         next: () throws -> Unit?
     ) throws {
         let output = Stage(writer)
         let workers = max(workers, 1)
-        var batch = try readBatch(next)
-        var writing: DispatchWorkItem?
-        let writeError = Slot<(any Error)?>(nil)
-        while !batch.units.isEmpty {
-            let planning = DispatchGroup()
-            let planned = Slot<[(UnitPlan, PlanWriter.EncodedLines)]>([])
-            let units = batch.units
-            DispatchQueue.global().async(group: planning) { planned.value = plan(units, planner: planner, workers: workers) }
-            let following = batch.isLast ? Batch(units: [], isLast: true) : try readBatch(next)
-            planning.wait()
-            writing?.wait()
+        let planning = DispatchQueue(label: "onbrand.plan.planning")
+        let writing = DispatchQueue(label: "onbrand.plan.writing")
+        let inFlight = DispatchSemaphore(value: batchesInFlight)
+        let writeError = FirstError()
+        defer {
+            // Whatever happens here, nothing is left running with the writer.
+            planning.sync {}
+            writing.sync {}
+        }
+        while true {
+            inFlight.wait()
             if let error = writeError.value { throw error }
-            let lines = planned.value
-            let work = DispatchWorkItem {
-                do {
-                    for (plan, encoded) in lines { try output.value.write(plan, lines: encoded) }
-                } catch {
-                    writeError.value = error
+            let batch: Batch
+            do { batch = try readBatch(next) } catch {
+                inFlight.signal()
+                throw error
+            }
+            if batch.units.isEmpty {
+                inFlight.signal()
+                break
+            }
+            let units = batch.units
+            planning.async {
+                let planned = plan(units, planner: planner, workers: workers)
+                writing.async {
+                    defer { inFlight.signal() }
+                    guard writeError.value == nil else { return }
+                    do {
+                        for (plan, encoded) in planned { try output.value.write(plan, lines: encoded) }
+                    } catch {
+                        writeError.record(error)
+                    }
                 }
             }
-            DispatchQueue.global().async(execute: work)
-            writing = work
-            batch = following
+            if batch.isLast { break }
         }
-        writing?.wait()
+        planning.sync {}
+        writing.sync {}
         if let error = writeError.value { throw error }
     }
+
+    /// Batches read but not yet written: enough that the workers never wait for the reader.
+    static let batchesInFlight = 3
 
     private struct Batch {
         var units: [Unit]
@@ -80,11 +100,18 @@ public enum ParallelPlanning {
         var results = [(UnitPlan, PlanWriter.EncodedLines)?](repeating: nil, count: units.count)
         results.withUnsafeMutableBufferPointer { slots in
             let slots = UncheckedBuffer(slots)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            // Workers take the next few units as they finish, so one that the reader or the writer
+            // kept off its core does not leave the other waiting at the end of the batch.
+            let next = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
                 let strings = EscapedStrings()
-                for index in stride(from: worker, to: units.count, by: workers) {
-                    let plan = planner.plan(units[index].template, product: units[index].product, locale: units[index].locale)
-                    slots.buffer[index] = (plan, PlanWriter.encode(plan, strings: strings))
+                while true {
+                    let first = next.wrappingAdd(chunkSize, ordering: .relaxed).oldValue
+                    guard first < units.count else { break }
+                    for index in first..<min(first + chunkSize, units.count) {
+                        let plan = planner.plan(units[index].template, product: units[index].product, locale: units[index].locale)
+                        slots.buffer[index] = (plan, PlanWriter.encode(plan, strings: strings))
+                    }
                 }
             }
         }
@@ -100,10 +127,22 @@ private final class Stage<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// A result one stage leaves for the loop, read only after waiting for that stage.
-private final class Slot<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
+/// The first error the writer met; the reader stops at it.
+private final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: (any Error)?
+
+    var value: (any Error)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return error
+    }
+
+    func record(_ error: any Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if self.error == nil { self.error = error }
+    }
 }
 
 /// Each worker writes only its own indices of the buffer.

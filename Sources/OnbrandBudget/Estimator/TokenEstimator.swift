@@ -40,46 +40,176 @@ public struct TokenEstimator: Sendable {
 
     /// The estimated token count of `text`; 0 for empty text.
     public func estimate(_ text: String) -> Int {
-        let pieces = greedyPieceCount(text)
-        return pieces == 0 ? 0 : Int((Double(pieces) * margin).rounded(.up))
+        withMargin(greedyPieceCount(text, lines: nil))
+    }
+
+    /// The same count as ``estimate(_:)``, faster for callers that estimate many texts sharing
+    /// whole lines (a template's sentences around each product's facts): the calling thread
+    /// remembers the cuts of lines it has seen.
+    public func estimateReusingLines(_ text: String) -> Int {
+        withMargin(greedyPieceCount(text, lines: LineMemo.forThisThread))
+    }
+
+    private func withMargin(_ pieces: Int) -> Int {
+        pieces == 0 ? 0 : Int((Double(pieces) * margin).rounded(.up))
     }
 
     /// The number of pieces a greedy longest-match cut gives, before the margin.
-    public func greedyPieceCount(_ text: String) -> Int {
+    public func greedyPieceCount(_ text: String) -> Int { greedyPieceCount(text, lines: nil) }
+
+    func greedyPieceCount(_ text: String, lines: LineMemo?) -> Int {
         var text = text
         return text.withUTF8 { bytes in
             var count = 0
             var start = 0
             while start < bytes.count {
-                var hash = FNV1a.offset
-                var end = start
-                var longest = 0
-                while end < bytes.count, end - start < longestPieceBytes {
-                    // Extend by one whole scalar; pieces end on scalar boundaries.
-                    let width = UTF8.scalarWidth(leading: bytes[end])
-                    let stop = min(end + width, bytes.count)
-                    while end < stop {
-                        hash = FNV1a.step(hash, bytes[end])
-                        end += 1
+                // At the start of a line seen before, its cuts are known up to the last one that
+                // could reach into the next line.
+                if let lines, start == 0 || bytes[start - 1] == 0x0A {
+                    var lineEnd = start
+                    while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+                    lineEnd = min(lineEnd + 1, bytes.count)
+                    if lineEnd - start >= LineMemo.minimumLength {
+                        let line = UnsafeBufferPointer(rebasing: bytes[start..<lineEnd])
+                        let known = lines.cuts(of: line) ?? lines.remember(line, cutsWithin(bytes, from: start, to: lineEnd))
+                        count += known.pieces
+                        if known.length > 0 {
+                            start += known.length
+                            continue
+                        }
                     }
-                    let found = pieces.lookup(FNV1a.fingerprint(hash))
-                    if found & FingerprintSet.piece != 0 { longest = end }
-                    // No piece starts with what has been read: no longer match lies ahead.
-                    if found & FingerprintSet.prefix == 0 { break }
                 }
-                if longest > start {
-                    count += 1
-                    start = longest
-                } else {
-                    // Byte fallback: every byte of the unknown scalar is a token.
-                    let width = min(UTF8.scalarWidth(leading: bytes[start]), bytes.count - start)
-                    count += width
-                    start += width
-                }
+                let cut = nextCut(bytes, at: start, before: bytes.count)
+                count += cut.pieces
+                start = cut.next
             }
             return count
         }
     }
+
+    /// One greedy cut at `start`, looking no further than `limit`. `isOpen` when the look-ahead
+    /// reached `limit` while what it had read could still grow into a longer piece: beyond a
+    /// line's end the cut may come out differently.
+    @inline(__always) private func nextCut(
+        _ bytes: UnsafeBufferPointer<UInt8>, at start: Int, before limit: Int
+    ) -> (pieces: Int, next: Int, isOpen: Bool) {
+        var hash = FNV1a.offset
+        var end = start
+        var longest = 0
+        var isOpen = true
+        while end - start < longestPieceBytes {
+            guard end < limit else { break }
+            // Extend by one whole scalar; pieces end on scalar boundaries.
+            let width = UTF8.scalarWidth(leading: bytes[end])
+            let stop = min(end + width, limit)
+            while end < stop {
+                hash = FNV1a.step(hash, bytes[end])
+                end += 1
+            }
+            let found = pieces.lookup(FNV1a.fingerprint(hash))
+            if found & FingerprintSet.piece != 0 { longest = end }
+            // No piece starts with what has been read: no longer match lies ahead.
+            if found & FingerprintSet.prefix == 0 {
+                isOpen = false
+                break
+            }
+        }
+        if end - start >= longestPieceBytes { isOpen = false }
+        if longest > start { return (1, longest, isOpen) }
+        // Byte fallback: every byte of the unknown scalar is a token.
+        let width = min(UTF8.scalarWidth(leading: bytes[start]), limit - start)
+        return (width, start + width, isOpen)
+    }
+
+    /// The cuts of `bytes[start..<end]` that do not depend on what follows `end`.
+    private func cutsWithin(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> LineMemo.Cuts {
+        var pieces = 0
+        var position = start
+        while position < end {
+            let cut = nextCut(bytes, at: position, before: end)
+            if cut.isOpen { break }
+            pieces += cut.pieces
+            position = cut.next
+        }
+        return LineMemo.Cuts(pieces: pieces, length: position - start)
+    }
+}
+
+/// Lines a thread has cut before, by their bytes, with the pieces of their cuts up to the last
+/// one that could reach into the next line. Bounded: forgotten all at once when full.
+final class LineMemo {
+    struct Cuts {
+        var pieces: Int
+        /// Bytes of the line the pieces cover; the rest is cut in context.
+        var length: Int
+    }
+
+    /// Shorter lines are cut faster than they are looked up.
+    static let minimumLength = 24
+    private static let capacity = 8192
+
+    private struct Entry {
+        var hash: Int
+        var offset: Int
+        var length: Int
+        var cuts: Cuts
+    }
+
+    private var slots = [Entry?](repeating: nil, count: capacity * 2)
+    private var arena: [UInt8] = []
+    private var count = 0
+
+    func cuts(of line: UnsafeBufferPointer<UInt8>) -> Cuts? {
+        let hash = Self.hash(line)
+        var index = hash & (slots.count - 1)
+        while let entry = slots[index] {
+            if entry.hash == hash, entry.length == line.count,
+                arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + entry.offset, line.baseAddress!, line.count) == 0 })
+            {
+                return entry.cuts
+            }
+            index = (index + 1) & (slots.count - 1)
+        }
+        return nil
+    }
+
+    func remember(_ line: UnsafeBufferPointer<UInt8>, _ cuts: Cuts) -> Cuts {
+        if count >= Self.capacity || arena.count + line.count > 1 << 22 {
+            slots = [Entry?](repeating: nil, count: Self.capacity * 2)
+            arena.removeAll(keepingCapacity: true)
+            count = 0
+        }
+        let hash = Self.hash(line)
+        var index = hash & (slots.count - 1)
+        while slots[index] != nil { index = (index + 1) & (slots.count - 1) }
+        slots[index] = Entry(hash: hash, offset: arena.count, length: line.count, cuts: cuts)
+        arena.append(contentsOf: line)
+        count += 1
+        return cuts
+    }
+
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var hash = FNV1a.offset
+        for byte in bytes { hash = FNV1a.step(hash, byte) }
+        return Int(truncatingIfNeeded: hash ^ (hash >> 31))
+    }
+
+    /// This thread's memo, made on first use and released with the thread.
+    static var forThisThread: LineMemo {
+        if let stored = pthread_getspecific(key) { return Unmanaged<LineMemo>.fromOpaque(stored).takeUnretainedValue() }
+        let memo = LineMemo()
+        pthread_setspecific(key, Unmanaged.passRetained(memo).toOpaque())
+        return memo
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { stored in
+            guard let stored else { return }
+            Unmanaged<LineMemo>.fromOpaque(stored).release()
+        }
+        return key
+    }()
 }
 
 /// 64-bit FNV-1a over a piece's UTF-8 (with SentencePiece's "▁" as a space), kept to its top 40

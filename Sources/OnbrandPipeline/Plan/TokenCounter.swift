@@ -14,8 +14,9 @@ public struct TokenCounter: Sendable {
 
     public func count(_ text: String) -> Int { counter(text) }
 
-    /// The calibrated estimator.
-    public static let estimate = TokenCounter(isExact: false) { TokenEstimator.gemini.estimate($0) }
+    /// The calibrated estimator. Planning counts the same template sentences for every product,
+    /// so each thread remembers the lines it has cut (the counts are the same).
+    public static let estimate = TokenCounter(isExact: false) { TokenEstimator.gemini.estimateReusingLines($0) }
 
     /// Exact counts from a tokenizer model.
     public static func exact(_ tokenizer: SentencePieceTokenizer) -> TokenCounter {

@@ -26,6 +26,9 @@ public final class PreparedTemplate: @unchecked Sendable {
 
     /// The template's texts in order: its sections, the prompt, the alt-text instruction and fallback.
     private let texts: [Text]
+    /// The product fields the template names (`nil`: it names the product as a whole); only
+    /// these are put in each product's context.
+    private let productFields: Set<String>?
     /// Some text cannot take the fast path (it fails its check, or the fast renderer cannot read
     /// it): every product goes the full way.
     private let needsFullPath: Bool
@@ -76,6 +79,16 @@ public final class PreparedTemplate: @unchecked Sendable {
         }
         self.texts = texts
         self.needsFullPath = needsFullPath
+        var fields: Set<String>? = []
+        for (_, text) in labelled {
+            guard let text else { continue }
+            for tag in CompiledTexts.shared.tags(text.source).tags {
+                let name = TemplateRenderer.strippedName(tag.name)
+                if name == "product" { fields = nil }
+                if name.hasPrefix("product."), let field = name.split(separator: ".").dropFirst().first { fields?.insert(String(field)) }
+            }
+        }
+        productFields = fields
     }
 
     /// The normalised text of each section that never names the product (`nil` for the others):
@@ -90,7 +103,7 @@ public final class PreparedTemplate: @unchecked Sendable {
     ///
     /// - Throws: ``DiagnosticError`` listing each variable that does not resolve for the product.
     public func render(_ product: Product, subject: String? = nil) throws(DiagnosticError) -> TemplateRenderer.Rendered {
-        let root: [String: RenderContext.Value] = ["brand": brand, "product": RenderContext.productValue(product), "locale": locale]
+        let root: [String: RenderContext.Value] = ["brand": brand, "product": RenderContext.productValue(product, fields: productFields), "locale": locale]
         func fullPath() throws(DiagnosticError) -> TemplateRenderer.Rendered {
             try TemplateRenderer.render(template, context: RenderContext(root: root, sharedPartKey: sharedPartKey), subject: subject)
         }

@@ -142,32 +142,50 @@ public struct RenderContext: Sendable, Hashable {
         ])
     }
 
-    static func productValue(_ product: Product) -> Value {
-        var pairs: [(String, Value?)] = [
-            ("id", .string(product.id)), ("title", text(product.title)), ("description", text(product.description)),
-            ("link", text(product.link)), ("image_link", text(product.imageLink)),
-            ("additional_image_link", list(product.additionalImageLinks)),
-            ("price", text(product.price?.description)), ("sale_price", text(product.salePrice?.description)),
-            ("availability", text(product.availability)), ("brand", text(product.brand)), ("gtin", text(product.gtin)),
-            ("mpn", text(product.mpn)), ("condition", text(product.condition)),
-            ("google_product_category", text(product.googleProductCategory)), ("product_type", text(product.productType)),
-            ("color", text(product.color)), ("size", text(product.size)), ("material", text(product.material)),
-            ("pattern", text(product.pattern)), ("gender", text(product.gender)), ("age_group", text(product.ageGroup)),
-            ("item_group_id", text(product.itemGroupID)), ("product_highlight", list(product.highlights)),
-            (
-                "product_detail",
-                .list(
-                    product.details.map { detail in
-                        map([
-                            ("section_name", text(detail.sectionName)), ("attribute_name", .string(detail.attributeName)),
-                            ("attribute_value", .string(detail.attributeValue)),
-                        ])
-                    })
-            ),
-            ("attributes", .list(product.extraAttributes.map { map([("name", .string($0.name)), ("value", .string($0.value))]) })),
-        ]
-        for (index, label) in product.customLabels.enumerated() { pairs.append(("custom_label_\(index)", text(label))) }
-        return map(pairs)
+    /// The `product` part of a context; with `fields`, only those fields (what a template names),
+    /// which spares building the rest for every product of a large catalog.
+    static func productValue(_ product: Product, fields: Set<String>? = nil) -> Value {
+        var members: [String: Value] = [:]
+        members.reserveCapacity(fields?.count ?? 32)
+        func add(_ key: String, _ value: @autoclosure () -> Value?) {
+            guard fields?.contains(key) ?? true, let value = value() else { return }
+            members[key] = value
+        }
+        add("id", .string(product.id))
+        add("title", text(product.title))
+        add("description", text(product.description))
+        add("link", text(product.link))
+        add("image_link", text(product.imageLink))
+        add("additional_image_link", list(product.additionalImageLinks))
+        add("price", text(product.price?.description))
+        add("sale_price", text(product.salePrice?.description))
+        add("availability", text(product.availability))
+        add("brand", text(product.brand))
+        add("gtin", text(product.gtin))
+        add("mpn", text(product.mpn))
+        add("condition", text(product.condition))
+        add("google_product_category", text(product.googleProductCategory))
+        add("product_type", text(product.productType))
+        add("color", text(product.color))
+        add("size", text(product.size))
+        add("material", text(product.material))
+        add("pattern", text(product.pattern))
+        add("gender", text(product.gender))
+        add("age_group", text(product.ageGroup))
+        add("item_group_id", text(product.itemGroupID))
+        add("product_highlight", list(product.highlights))
+        add(
+            "product_detail",
+            .list(
+                product.details.map { detail in
+                    map([
+                        ("section_name", text(detail.sectionName)), ("attribute_name", .string(detail.attributeName)),
+                        ("attribute_value", .string(detail.attributeValue)),
+                    ])
+                }))
+        add("attributes", .list(product.extraAttributes.map { map([("name", .string($0.name)), ("value", .string($0.value))]) }))
+        for (index, label) in product.customLabels.enumerated() { add("custom_label_\(index)", text(label)) }
+        return .map(members)
     }
 
     /// The `locale` part of a context.

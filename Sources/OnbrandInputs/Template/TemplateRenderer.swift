@@ -75,6 +75,11 @@ public enum TemplateRenderer {
             altTextFallback: try template.altText.fallback.map(render).map(normalize))
     }
 
+    /// A tag's name without a transform: `uppercased(product.title)` → `product.title`.
+    static func strippedName(_ name: String) -> String {
+        name.split(separator: "(").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ") ")) } ?? name
+    }
+
     /// Trims each line and drops blank runs, so indentation in XML templates does not reach the model.
     static func normalize(_ text: String) -> String {
         var text = text
@@ -409,7 +414,7 @@ final class CompiledTexts: @unchecked Sendable {
         let template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + source)
         let tags = MustacheTagScanner.tags(in: source).tags
         let usesProduct = tags.contains { tag in
-            let name = tag.name.split(separator: "(").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ") ")) } ?? tag.name
+            let name = TemplateRenderer.strippedName(tag.name)
             // `.` and bare names can only reach the product inside a section that names it.
             return name == "product" || name.hasPrefix("product.")
         }

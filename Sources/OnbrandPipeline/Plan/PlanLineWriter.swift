@@ -71,6 +71,13 @@ struct PlanLineWriter {
     }
 
     mutating func part(_ part: Part) {
+        // The common parts, a text or a file reference alone, without the object helpers.
+        if let text = part.text, part.fileData == nil, part.inlineData == nil, part.thought == nil, part.thoughtSignature == nil {
+            literal(#"{"text":"#)
+            string(text)
+            literal("}")
+            return
+        }
         object { object in
             if let file = part.fileData {
                 object.field("fileData") { writer in
@@ -131,33 +138,52 @@ struct PlanLineWriter {
         }
     }
 
+    /// Written field by field without the object helpers: a report is most of a plan's lines
+    /// and its shape never changes (keys in sorted order, as the encoder writes them).
     mutating func report(_ report: BudgetReport) {
-        object { object in
-            object.field("batchCostUSD") { $0.double(report.batchCostUSD) }
-            object.field("costUSD") { $0.double(report.costUSD) }
-            object.field("inputImageTokens") { $0.int(report.inputImageTokens) }
-            object.field("inputImages") { $0.int(report.inputImages) }
-            object.field("inputLimit") { $0.int(report.inputLimit) }
-            object.field("inputTextTokens") { $0.int(report.inputTextTokens) }
-            object.field("isExact") { $0.bool(report.isExact) }
-            object.field("needsExactCount") { $0.bool(report.needsExactCount) }
-            object.field("outputImageTokens") { $0.int(report.outputImageTokens) }
-            object.field("outputReserve") { $0.int(report.outputReserve) }
-            object.field("outputTextTokens") { $0.int(report.outputTextTokens) }
-            object.field("sections") { writer in
-                writer.array(report.sections) { writer, section in
-                    writer.object { object in
-                        object.field("fullTokens") { $0.int(section.fullTokens) }
-                        object.field("id") { $0.string(section.id) }
-                        object.field("kind") { $0.string(section.kind) }
-                        object.field("outcome") { $0.string(section.outcome.rawValue) }
-                        object.field("priority") { $0.string(section.priority) }
-                        if let reason = section.reason { object.field("reason") { $0.string(reason) } }
-                        object.field("tokens") { $0.int(section.tokens) }
-                    }
-                }
+        literal(#"{"batchCostUSD":"#)
+        double(report.batchCostUSD)
+        literal(#","costUSD":"#)
+        double(report.costUSD)
+        literal(#","inputImageTokens":"#)
+        int(report.inputImageTokens)
+        literal(#","inputImages":"#)
+        int(report.inputImages)
+        literal(#","inputLimit":"#)
+        int(report.inputLimit)
+        literal(#","inputTextTokens":"#)
+        int(report.inputTextTokens)
+        literal(#","isExact":"#)
+        bool(report.isExact)
+        literal(#","needsExactCount":"#)
+        bool(report.needsExactCount)
+        literal(#","outputImageTokens":"#)
+        int(report.outputImageTokens)
+        literal(#","outputReserve":"#)
+        int(report.outputReserve)
+        literal(#","outputTextTokens":"#)
+        int(report.outputTextTokens)
+        literal(#","sections":["#)
+        for (index, section) in report.sections.enumerated() {
+            literal(index == 0 ? #"{"fullTokens":"# : #",{"fullTokens":"#)
+            int(section.fullTokens)
+            literal(#","id":"#)
+            string(section.id)
+            literal(#","kind":"#)
+            string(section.kind)
+            literal(#","outcome":"#)
+            string(section.outcome.rawValue)
+            literal(#","priority":"#)
+            string(section.priority)
+            if let reason = section.reason {
+                literal(#","reason":"#)
+                string(reason)
             }
+            literal(#","tokens":"#)
+            int(section.tokens)
+            literal("}")
         }
+        literal("]}")
     }
 
     // MARK: - JSON
@@ -199,7 +225,11 @@ struct PlanLineWriter {
     }
 
     mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
-    mutating func bool(_ value: Bool) { raw(value ? "true" : "false") }
+    /// One of the writer's own literals, copied as it is.
+    mutating func literal(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+    mutating func bool(_ value: Bool) { literal(value ? "true" : "false") }
     mutating func int(_ value: Int) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var remaining = value.magnitude

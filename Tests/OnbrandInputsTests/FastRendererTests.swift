@@ -47,18 +47,27 @@ import Testing
 
     /// Every bundled template, for every product of the bundled catalogs in every locale, renders
     /// through the fast path without it ever being refused.
-    @Test func bundledTemplatesStayOnTheFastPath() throws {
+    /// The bundled templates, and each bundled brand with the products of its own catalog.
+    static func bundled() throws -> (templates: [PromptTemplate], brands: [(name: String, brand: BrandGuide, products: [Product])]) {
         let root = TestFiles.packageRoot
         let templates = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("templates").path)
             .filter { $0.hasSuffix(".xml") || $0.hasSuffix(".json") }.sorted()
             .map { try TemplateLoader.loadOrThrow(root.appendingPathComponent("templates/\($0)").path) }
-        var rendered = 0
-        for brandName in ["northwind", "lumen", "lumen-men"] {
-            let brand = try BrandLoader.loadOrThrow(root.appendingPathComponent("brands/\(brandName)").path)
-            let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("brands/\(brandName)").path)
+        let brands = try ["northwind", "lumen", "lumen-men"].map { name in
+            let brand = try BrandLoader.loadOrThrow(root.appendingPathComponent("brands/\(name)").path)
+            let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("brands/\(name)").path)
             let catalog = try #require(
-                brand.defaults?.catalog ?? files.first { $0.hasPrefix("catalog.") }.map { root.appendingPathComponent("brands/\(brandName)/\($0)").path })
-            for product in try CatalogReader(contentsOf: catalog).readAll() {
+                brand.defaults?.catalog ?? files.first { $0.hasPrefix("catalog.") }.map { root.appendingPathComponent("brands/\(name)/\($0)").path })
+            return (name, brand, try CatalogReader(contentsOf: catalog).readAll())
+        }
+        return (templates, brands)
+    }
+
+    @Test func bundledTemplatesStayOnTheFastPath() throws {
+        let (templates, brands) = try Self.bundled()
+        var rendered = 0
+        for (brandName, brand, products) in brands {
+            for product in products {
                 for locale in brand.localeCodes {
                     for template in templates {
                         let context = RenderContext(
@@ -78,17 +87,9 @@ import Testing
     /// A prepared template renders exactly what the full path renders, for every bundled template,
     /// product and locale, and fails where it fails, with the same messages.
     @Test func preparedTemplatesRenderWhatTheFullPathRenders() throws {
-        let root = TestFiles.packageRoot
-        let templates = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("templates").path)
-            .filter { $0.hasSuffix(".xml") || $0.hasSuffix(".json") }.sorted()
-            .map { try TemplateLoader.loadOrThrow(root.appendingPathComponent("templates/\($0)").path) }
+        let (templates, brands) = try Self.bundled()
         var compared = 0
-        for brandName in ["northwind", "lumen", "lumen-men"] {
-            let brand = try BrandLoader.loadOrThrow(root.appendingPathComponent("brands/\(brandName)").path)
-            let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("brands/\(brandName)").path)
-            let catalog = try #require(
-                brand.defaults?.catalog ?? files.first { $0.hasPrefix("catalog.") }.map { root.appendingPathComponent("brands/\(brandName)/\($0)").path })
-            let products = try CatalogReader(contentsOf: catalog).readAll()
+        for (brandName, brand, products) in brands {
             for locale in brand.localeCodes {
                 for template in templates {
                     let brandValue = RenderContext.brandValue(brand, locale: locale, channel: template.channel)

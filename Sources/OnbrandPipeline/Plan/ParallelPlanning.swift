@@ -29,9 +29,10 @@ public enum ParallelPlanning {
     /// Three stages overlap: the calling thread reads batches (`next` is only ever called there,
     /// in order) up to ``batchesInFlight`` ahead; the workers plan one batch after another; a
     /// writer writes them in catalog order.
+    /// - Parameter progress: Told the number of units written so far, after each batch (on the writer's thread).
     public static func run(
         planner: Planner, writer: PlanWriter, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-        next: () throws -> Unit?
+        progress: (@Sendable (Int) -> Void)? = nil, next: () throws -> Unit?
     ) throws {
         let output = Stage(writer)
         let workers = max(workers, 1)
@@ -64,6 +65,7 @@ public enum ParallelPlanning {
                     guard writeError.value == nil else { return }
                     do {
                         for (plan, encoded) in planned { try output.value.write(plan, lines: encoded) }
+                        progress?(output.value.summary.units)
                     } catch {
                         writeError.record(error)
                     }

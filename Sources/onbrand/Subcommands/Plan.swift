@@ -57,7 +57,9 @@ struct Plan: ParsableCommand {
         do {
             // Units in catalog order (product, then template, then locale), planned on every core.
             var pending: [ParallelPlanning.Unit] = []
-            try ParallelPlanning.run(planner: planner, writer: writer) {
+            let display = PlanProgress()
+            defer { display.finish() }
+            try ParallelPlanning.run(planner: planner, writer: writer, progress: { display.update(units: $0) }) {
                 if pending.isEmpty, let product = try reader.next() {
                     for template in loaded.templates {
                         for locale in unitLocales { pending.append(.init(template: template, product: product, locale: locale)) }
@@ -155,5 +157,38 @@ enum PlanTable {
         }
         if let file = summary.requestsFile { lines.append("requests: \(Output.shortPath(file))") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// How far planning has got, on standard error: a live line on a terminal, a plain line every 10 s
+/// otherwise (a million-product plan takes about a minute), nothing for plans that finish in a second.
+final class PlanProgress: @unchecked Sendable {
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private let lock = NSLock()
+    private let started = ContinuousClock.now
+    private var lastPrinted = ContinuousClock.now
+    private var hasLine = false
+
+    func update(units: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = ContinuousClock.now
+        let elapsed = now - started
+        guard elapsed >= .seconds(1), now - lastPrinted >= (isTerminal ? .milliseconds(100) : .seconds(10)) else { return }
+        lastPrinted = now
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let line = String(format: "planned %d units · %.0f units/s · %@", units, Double(units) / seconds, ProgressDisplay.duration(seconds) as NSString)
+        if isTerminal {
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
+            hasLine = true
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if hasLine { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 }

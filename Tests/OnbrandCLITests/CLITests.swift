@@ -96,6 +96,24 @@ import Testing
         }
     }
 
+    /// A plan that cannot be written (here: a 1 MB file-size limit, as a full disk would) ends with
+    /// a clear error while batches are still in flight, not a crash.
+    @Test func aPlanThatCannotBeWrittenEndsWithAClearError() throws {
+        try TestFiles.withTemporaryDirectory { directory in
+            let products = (0..<700).map { index in
+                #"{"id":"P-\#(index)","title":"Trail jacket \#(index)","description":"A light jacket for long days outside, number \#(index)."}"#
+            }
+            let catalog = try TestFiles.write(products.joined(separator: "\n") + "\n", to: "catalog.jsonl", in: directory)
+            let executable = try CommandRunner.executable().path
+            let brand = TestFiles.packageRoot.appendingPathComponent("brands/northwind").path
+            let script = "trap '' XFSZ; ulimit -f 1024; exec \"$0\" plan \"$1\" --catalog \"$2\" --out \"$3\""
+            let result = try CommandRunner.runTool("/bin/bash", ["-c", script, executable, brand, catalog, directory.appendingPathComponent("out").path])
+            #expect(result.status == 1, "\(result.output)")
+            #expect(result.output.contains("the plan could not be written"), "\(result.output)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("out/northwind/plan/requests.jsonl").path), "no half plan under the final name")
+        }
+    }
+
     @Test func aTinyBudgetFailsUnitsWithAReason() throws {
         try TestFiles.withTemporaryDirectory { directory in
             let brand = TestFiles.packageRoot.appendingPathComponent("brands/northwind").path

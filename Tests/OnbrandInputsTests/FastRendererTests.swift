@@ -126,6 +126,8 @@ import Testing
         let one = trace(["a": .string("x"), "items": .list([.string("1")])])
         #expect(trace(["a": .string("other text"), "items": .list([.string("2")])]) == one)
         #expect(trace(["a": .string(""), "items": .list([.string("1")])]) != one, "an empty string is a different decision")
+        #expect(trace(["a": .string("two\nlines"), "items": .list([.string("1")])]) != one, "line breaks meet normalisation")
+        #expect(trace(["a": .string(" padded"), "items": .list([.string("1")])]) != one, "so do blanks at either end")
         #expect(trace(["a": .string("x"), "items": .list([.string("1"), .string("2")])]) != one)
         #expect(trace(["items": .list([.string("1")])]) != one)
         // A missing section name is falsy; a missing variable fails a strict render.

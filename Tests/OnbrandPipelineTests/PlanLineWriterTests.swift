@@ -31,6 +31,7 @@ import Testing
         let encoded = try WireCoding.encoder().encode(PlanWriter.RequestLine(unit: unit, model: "m", request: request))
         #expect(try Self.json(handWritten) == Self.json(encoded))
         #expect(handWritten.last == 0x0A && !handWritten.dropLast().contains(0x0A), "one line")
+        #expect(Array(handWritten.dropLast()) == Array(encoded), "byte for byte what the encoder writes")
     }
 
     @Test func reportsMatchTheEncoder() throws {
@@ -47,6 +48,7 @@ import Testing
             let handWritten = PlanLineWriter.reportLine(unit: unit, model: "m", failure: failure, budget: report)
             let encoded = try WireCoding.encoder().encode(PlanWriter.ReportLine(unit: unit, model: "m", failure: failure, budget: report))
             #expect(try Self.json(handWritten) == Self.json(encoded))
+            #expect(Array(handWritten.dropLast()) == Array(encoded), "byte for byte what the encoder writes")
         }
     }
 }

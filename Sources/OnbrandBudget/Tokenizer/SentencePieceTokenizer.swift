@@ -29,7 +29,8 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
     private let crossingPieces: [(bytes: [UInt8], spaces: [Int])]
     /// Whether words can be merged one at a time (and a word met before reuse its tokens): no
     /// merge crosses the start of a space, except through ``crossingPieces``, or the edge of a
-    /// user-defined piece. Checked on the model: false if the model has many crossing pieces.
+    /// user-defined piece. Checked on the model: false if it has many crossing pieces or UNUSED
+    /// pieces a merge could form.
     public let wordsMergeAlone: Bool
 
     public convenience init(contentsOf path: String) throws(SentencePieceModel.LoadError) {
@@ -83,7 +84,10 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
             crossing.append((bytes, spaces))
         }
         crossingPieces = crossing
-        wordsMergeAlone = crossing.count <= 64
+        // SentencePiece re-splits an UNUSED piece by the last pair that formed it anywhere in the
+        // text; merged word by word, each word would keep its own. No Gemma model has UNUSED pieces.
+        let hasUnusedMerges = model.pieces.contains { $0.type == .unused && $0.text.unicodeScalars.count > 1 }
+        wordsMergeAlone = crossing.count <= 64 && !hasUnusedMerges
     }
 
     /// The number of tokens `text` encodes to (no BOS or EOS).

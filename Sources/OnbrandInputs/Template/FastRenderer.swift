@@ -89,12 +89,21 @@ struct FastTemplate: Sendable {
         let strict: Bool
         var trace: Hasher
 
+        /// Empty, one line of text, text with a line break, or text that starts or ends blank: the
+        /// kinds that line normalisation may treat differently.
+        static func kind(of text: String) -> Int {
+            guard let first = text.utf8.first, let last = text.utf8.last else { return 1 }
+            if text.utf8.contains(0x0A) || text.utf8.contains(0x0D) { return 7 }
+            let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+            return blank(first) || blank(last) ? 8 : 2
+        }
+
         mutating func record(_ id: Int, _ found: (value: RenderContext.Value?, depth: Int)) {
             trace.combine(id)
             trace.combine(found.depth)
             switch found.value {
             case nil: trace.combine(0)
-            case .string(let text): trace.combine(text.isEmpty ? 1 : 2)
+            case .string(let text): trace.combine(Self.kind(of: text))
             case .bool(let flag): trace.combine(flag ? 3 : 4)
             case .list(let items):
                 trace.combine(5)

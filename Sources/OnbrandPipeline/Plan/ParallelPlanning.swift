@@ -47,7 +47,11 @@ public enum ParallelPlanning {
         }
         while true {
             inFlight.wait()
-            if let error = writeError.value { throw error }
+            if let error = writeError.value {
+                // Give the slot back: a semaphore freed below its starting value stops the process.
+                inFlight.signal()
+                throw error
+            }
             let batch: Batch
             do { batch = try readBatch(next) } catch {
                 inFlight.signal()

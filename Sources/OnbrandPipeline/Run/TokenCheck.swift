@@ -50,7 +50,13 @@ extension Runner {
             let packingLimit = reserve + Int((Double(room) / shortfall * 0.99).rounded(.down))
             var again = planner.plan(template, product: product, locale: current.unit.locale, inputLimit: packingLimit)
             guard let tighter = again.request else { break }
-            guard let recount = try? await counter.countTokens(model: again.model, request: tighter) else { break }
+            guard let recount = try? await counter.countTokens(model: again.model, request: tighter) else {
+                // The count failed, not the fit: send the tighter request, which is smaller than the one counted.
+                again.report.inputLimit = limit
+                check.replanned = true
+                again.tokenCheck = check
+                return .send(again, tighter)
+            }
             counted = recount
             current = again
             if counted <= room {

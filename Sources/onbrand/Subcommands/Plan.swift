@@ -71,9 +71,16 @@ struct Plan: ParsableCommand {
         } catch let error as DiagnosticError {
             printer.print(error.diagnostics)
             throw ExitCode(2)
+        } catch {
+            Output.note("error: the plan could not be written to \(Output.shortPath(directory.path)): \(error.localizedDescription)\n  hint: check the free space and permissions there, or pass --out DIR")
+            throw ExitCode.failure
         }
         printer.print(reader.diagnostics.filter { $0.severity == .error })
-        let summary = try writer.finish()
+        let summary: PlanSummary
+        do { summary = try writer.finish() } catch {
+            Output.note("error: the plan could not be written to \(Output.shortPath(directory.path)): \(error.localizedDescription)\n  hint: check the free space and permissions there, or pass --out DIR")
+            throw ExitCode.failure
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

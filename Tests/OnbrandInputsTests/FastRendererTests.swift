@@ -118,10 +118,10 @@ import Testing
     @Test func tracesFollowTheDecisionsNotTheText() throws {
         let source = "{{#a}}[{{a}}]{{/a}}{{#items}}{{.}}{{/items}}"
         let fast = try #require(FastTemplate(source: source, tags: MustacheTagScanner.tags(in: source).tags))
-        func trace(_ root: [String: RenderContext.Value]) -> Int {
-            var hasher = Hasher()
-            _ = fast.render(root, strict: false, trace: &hasher)
-            return hasher.finalize()
+        func trace(_ root: [String: RenderContext.Value]) -> UInt64 {
+            var trace = RenderTrace()
+            _ = fast.render(root, strict: false, trace: &trace)
+            return trace.value
         }
         let one = trace(["a": .string("x"), "items": .list([.string("1")])])
         #expect(trace(["a": .string("other text"), "items": .list([.string("2")])]) == one)
@@ -131,7 +131,7 @@ import Testing
         #expect(trace(["a": .string("x"), "items": .list([.string("1"), .string("2")])]) != one)
         #expect(trace(["items": .list([.string("1")])]) != one)
         // A missing section name is falsy; a missing variable fails a strict render.
-        var scratch = Hasher()
+        var scratch = RenderTrace()
         #expect(fast.render(["items": .list([])], strict: true, trace: &scratch) == "")
         let variable = try #require(FastTemplate(source: "x {{b}}", tags: MustacheTagScanner.tags(in: "x {{b}}").tags))
         let strict = variable.render(["a": .string("x")], strict: true, trace: &scratch)

@@ -71,11 +71,13 @@ public struct TokenEstimator: Sendable {
                     lineEnd = min(lineEnd + 1, bytes.count)
                     if lineEnd - start >= LineMemo.minimumLength {
                         let line = UnsafeBufferPointer(rebasing: bytes[start..<lineEnd])
-                        let known = lines.cuts(of: line) ?? lines.remember(line, cutsWithin(bytes, from: start, to: lineEnd))
-                        count += known.pieces
-                        if known.length > 0 {
-                            start += known.length
-                            continue
+                        // A line is remembered the second time it is met: most product text is met once.
+                        if let known = lines.cuts(of: line) ?? (lines.isSecondSighting(line) ? lines.remember(line, cutsWithin(bytes, from: start, to: lineEnd)) : nil) {
+                            count += known.pieces
+                            if known.length > 0 {
+                                start += known.length
+                                continue
+                            }
                         }
                     }
                 }
@@ -173,6 +175,18 @@ final class LineMemo {
         return nil
     }
 
+    /// Hashes of lines met once, bounded like the table.
+    private var seenOnce = Set<Int>()
+
+    /// Whether the line was met before (by hash: at worst a line is remembered a sighting early).
+    func isSecondSighting(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let hash = Self.hash(line)
+        if seenOnce.contains(hash) { return true }
+        if seenOnce.count >= Self.capacity * 4 { seenOnce.removeAll(keepingCapacity: true) }
+        seenOnce.insert(hash)
+        return false
+    }
+
     func remember(_ line: UnsafeBufferPointer<UInt8>, _ cuts: Cuts) -> Cuts {
         if count >= Self.capacity || arena.count + line.count > 1 << 22 {
             slots = [Entry?](repeating: nil, count: Self.capacity * 2)
@@ -188,10 +202,21 @@ final class LineMemo {
         return cuts
     }
 
+    /// Eight bytes a step: lines are hashed on every look-up, seen or not.
     private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var hash = FNV1a.offset
-        for byte in bytes { hash = FNV1a.step(hash, byte) }
-        return Int(truncatingIfNeeded: hash ^ (hash >> 31))
+        var hash: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(bytes.count)
+        let raw = UnsafeRawBufferPointer(bytes)
+        var offset = 0
+        while offset + 8 <= raw.count {
+            hash = (hash ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            hash ^= hash >> 29
+            offset += 8
+        }
+        while offset < raw.count {
+            hash = (hash ^ UInt64(raw[offset])) &* 0x100_0000_01B3
+            offset += 1
+        }
+        return Int(truncatingIfNeeded: hash ^ (hash >> 32))
     }
 
     /// This thread's memo, made on first use and released with the thread.

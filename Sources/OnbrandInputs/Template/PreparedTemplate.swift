@@ -35,7 +35,7 @@ public final class PreparedTemplate: @unchecked Sendable {
 
     private struct Trace: Hashable {
         var text: Int
-        var hash: Int
+        var decisions: RenderTrace
     }
 
     private let lock = NSLock()
@@ -117,10 +117,10 @@ public final class PreparedTemplate: @unchecked Sendable {
             case .shared(let string):
                 rendered.append(string)
             case .perProduct(let reference, let fast):
-                var trace = Hasher()
+                var trace = RenderTrace()
                 guard let raw = fast.render(root, strict: true, trace: &trace) else { return try fullPath() }
                 let text = TemplateRenderer.normalize(raw)
-                let key = Trace(text: index, hash: trace.finalize())
+                let key = Trace(text: index, decisions: trace)
                 if !isVerified(key) {
                     guard TemplateRenderer.normalize(reference.render(root.mapValues(\.mustacheValue))) == text else {
                         refuse()

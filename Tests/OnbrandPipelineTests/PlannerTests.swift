@@ -2,7 +2,7 @@ import Foundation
 import GeminiKit
 import OnbrandBudget
 import OnbrandInputs
-import OnbrandPipeline
+@testable import OnbrandPipeline
 import OnbrandTestSupport
 import Testing
 
@@ -158,5 +158,13 @@ import Testing
         #expect(placement.outcome == .trimmed)
         #expect(placement.text.hasSuffix("quiet." + SectionPacker.trimMarker))
         #expect(placement.tokens <= 120 && result.usedTokens <= 120)
+    }
+
+    @Test(arguments: [
+        ("brands/x/logo.PNG", "image/png"), ("https://cdn.example.com/a.webp?w=800", "image/webp"), ("shot.HeIc", "image/heic"),
+        ("photo.jpg", "image/jpeg"), ("png", "image/jpeg"), ("a.png.jpg", "image/jpeg"), ("https://x/y?name=a.png", "image/jpeg"),
+    ])
+    func mimeTypesFollowTheExtension(_ path: String, _ expected: String) {
+        #expect(MimeType.forPath(path) == expected)
     }
 }

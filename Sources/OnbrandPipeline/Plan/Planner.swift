@@ -149,12 +149,13 @@ public final class Planner: @unchecked Sendable {
             return failed(error.diagnostics.map(\.message).joined(separator: "; "))
         }
         let counter = options.counter
-        let altInstruction = shared.wantsText ? ((rendered.altTextInstruction.map { $0 + "\n" } ?? "") + Self.altTextContract) : nil
+        let fullAltInstruction = (rendered.altTextInstruction.map { $0 + "\n" } ?? "") + Self.altTextContract
+        let altInstruction = shared.wantsText ? fullAltInstruction : nil
 
         // Items to pack: the template's sections, then the prompt and alt-text instruction (required).
         var items: [SectionPacker.Item] = []
         items.reserveCapacity(rendered.sections.count + 2)
-        var imagesByItem: [Int: [Part]] = [:]
+        var imagesByItem = [[Part]?](repeating: nil, count: rendered.sections.count + 2)
         for (index, section) in rendered.sections.enumerated() {
             let rank = section.priority.rank
             let isRequired = section.priority == .required
@@ -192,7 +193,7 @@ public final class Planner: @unchecked Sendable {
         var images = 0
         for (index, placement) in packed.placements.enumerated() where placement.outcome != .dropped {
             if !placement.text.isEmpty { parts.append(Part(text: placement.text)) }
-            if let imageParts = imagesByItem[index] {
+            if index < imagesByItem.count, let imageParts = imagesByItem[index] {
                 parts += imageParts
                 images += imageParts.count
             }
@@ -216,7 +217,7 @@ public final class Planner: @unchecked Sendable {
             generationConfig: shared.generationConfig)
         return UnitPlan(
             unit: unit, model: profile.id, request: request, report: report, failure: nil, altTextFallback: rendered.altTextFallback,
-            altTextInstruction: (rendered.altTextInstruction.map { $0 + "\n" } ?? "") + Self.altTextContract)
+            altTextInstruction: fullAltInstruction)
     }
 
     /// What every unit of one template in one locale shares, worked out once: the model's limits
@@ -435,11 +436,26 @@ final class ImageCache: @unchecked Sendable {
 }
 
 enum MimeType {
+    /// By the file name's extension (a URL's query ignored), in any case; JPEG when unknown.
     static func forPath(_ path: String) -> String {
-        let lowercased = path.lowercased().split(separator: "?").first.map(String.init) ?? path.lowercased()
-        if lowercased.hasSuffix(".png") { return "image/png" }
-        if lowercased.hasSuffix(".webp") { return "image/webp" }
-        if lowercased.hasSuffix(".heic") { return "image/heic" }
+        let bytes = path.utf8
+        let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
+        func endsWith(_ suffix: StaticString) -> Bool {
+            let count = suffix.utf8CodeUnitCount
+            guard bytes.distance(from: bytes.startIndex, to: end) >= count else { return false }
+            var index = bytes.index(end, offsetBy: -count)
+            for offset in 0..<count {
+                // ASCII letters fold to lower case with 0x20; the suffixes are lower-case ASCII.
+                let byte = bytes[index]
+                let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                if folded != suffix.utf8Start[offset] { return false }
+                index = bytes.index(after: index)
+            }
+            return true
+        }
+        if endsWith(".png") { return "image/png" }
+        if endsWith(".webp") { return "image/webp" }
+        if endsWith(".heic") { return "image/heic" }
         return "image/jpeg"
     }
 }

@@ -66,8 +66,16 @@ public struct SectionPacker: Sendable {
     }
 
     public func pack(_ items: [Item], budget: Int) -> Result {
-        var placements = items.map { Placement(id: $0.id, outcome: .dropped, text: "", tokens: 0, fullTokens: 0, reason: nil) }
         let costs = items.map { ($0.tokens ?? counter.count($0.text)) + $0.fixedTokens }
+        // The usual case by far: everything fits whole.
+        let total = costs.reduce(0, +)
+        if total <= budget {
+            let placements = items.indices.map { index in
+                Placement(id: items[index].id, outcome: .included, text: items[index].text, tokens: costs[index], fullTokens: costs[index], reason: nil)
+            }
+            return Result(placements: placements, usedTokens: total, failure: nil)
+        }
+        var placements = items.map { Placement(id: $0.id, outcome: .dropped, text: "", tokens: 0, fullTokens: 0, reason: nil) }
         for index in items.indices { placements[index].fullTokens = costs[index] }
         let requiredTokens = zip(items, costs).filter { $0.0.isRequired }.reduce(0) { $0 + $1.1 }
         if requiredTokens > budget {

@@ -175,15 +175,26 @@ final class LineMemo {
         return nil
     }
 
-    /// Hashes of lines met once, bounded like the table.
-    private var seenOnce = Set<Int>()
+    /// Hashes of lines met once (0: empty), open addressing; forgotten all at once when half full.
+    private var seenOnce = [Int](repeating: 0, count: capacity * 8)
+    private var seenCount = 0
 
     /// Whether the line was met before (by hash: at worst a line is remembered a sighting early).
     func isSecondSighting(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        let hash = Self.hash(line)
-        if seenOnce.contains(hash) { return true }
-        if seenOnce.count >= Self.capacity * 4 { seenOnce.removeAll(keepingCapacity: true) }
-        seenOnce.insert(hash)
+        let hash = Self.hash(line) | 1
+        let mask = seenOnce.count - 1
+        var index = (hash >> 7) & mask
+        while seenOnce[index] != 0 {
+            if seenOnce[index] == hash { return true }
+            index = (index + 1) & mask
+        }
+        if seenCount >= seenOnce.count / 2 {
+            for slot in seenOnce.indices { seenOnce[slot] = 0 }
+            seenCount = 0
+            index = (hash >> 7) & mask
+        }
+        seenOnce[index] = hash
+        seenCount += 1
         return false
     }
 

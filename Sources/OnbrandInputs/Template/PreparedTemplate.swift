@@ -28,7 +28,7 @@ public final class PreparedTemplate: @unchecked Sendable {
     private let texts: [Text]
     /// The product fields the template names (`nil`: it names the product as a whole); only
     /// these are put in each product's context.
-    private let productFields: Set<String>?
+    private let productFields: RenderContext.ProductFields
     /// Some text cannot take the fast path (it fails its check, or the fast renderer cannot read
     /// it): every product goes the full way.
     private let needsFullPath: Bool
@@ -88,7 +88,7 @@ public final class PreparedTemplate: @unchecked Sendable {
                 if name.hasPrefix("product."), let field = name.split(separator: ".").dropFirst().first { fields?.insert(String(field)) }
             }
         }
-        productFields = fields
+        productFields = .named(fields)
     }
 
     /// The normalised text of each section that never names the product (`nil` for the others):

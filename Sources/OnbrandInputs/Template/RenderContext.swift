@@ -142,51 +142,74 @@ public struct RenderContext: Sendable, Hashable {
         ])
     }
 
-    /// The `product` part of a context; with `fields`, only those fields (what a template names),
-    /// which spares building the rest for every product of a large catalog.
-    static func productValue(_ product: Product, fields: Set<String>? = nil) -> Value {
+    /// The `product` part of a context: every field the product has.
+    static func productValue(_ product: Product) -> Value {
+        productValue(product, fields: ProductFields.all)
+    }
+
+    /// The `product` part with only `fields` (what a template names), which spares building the rest
+    /// for every product of a large catalog.
+    static func productValue(_ product: Product, fields: ProductFields) -> Value {
         var members: [String: Value] = [:]
-        members.reserveCapacity(fields?.count ?? 32)
-        func add(_ key: String, _ value: @autoclosure () -> Value?) {
-            guard fields?.contains(key) ?? true, let value = value() else { return }
-            members[key] = value
+        members.reserveCapacity(fields.builders.count + (fields.includesCustomLabels ? product.customLabels.count : 0))
+        for (name, build) in fields.builders {
+            if let value = build(product) { members[name] = value }
         }
-        add("id", .string(product.id))
-        add("title", text(product.title))
-        add("description", text(product.description))
-        add("link", text(product.link))
-        add("image_link", text(product.imageLink))
-        add("additional_image_link", list(product.additionalImageLinks))
-        add("price", text(product.price?.description))
-        add("sale_price", text(product.salePrice?.description))
-        add("availability", text(product.availability))
-        add("brand", text(product.brand))
-        add("gtin", text(product.gtin))
-        add("mpn", text(product.mpn))
-        add("condition", text(product.condition))
-        add("google_product_category", text(product.googleProductCategory))
-        add("product_type", text(product.productType))
-        add("color", text(product.color))
-        add("size", text(product.size))
-        add("material", text(product.material))
-        add("pattern", text(product.pattern))
-        add("gender", text(product.gender))
-        add("age_group", text(product.ageGroup))
-        add("item_group_id", text(product.itemGroupID))
-        add("product_highlight", list(product.highlights))
-        add(
-            "product_detail",
-            .list(
-                product.details.map { detail in
-                    map([
-                        ("section_name", text(detail.sectionName)), ("attribute_name", .string(detail.attributeName)),
-                        ("attribute_value", .string(detail.attributeValue)),
-                    ])
-                }))
-        add("attributes", .list(product.extraAttributes.map { map([("name", .string($0.name)), ("value", .string($0.value))]) }))
-        for (index, label) in product.customLabels.enumerated() { add("custom_label_\(index)", text(label)) }
+        if fields.includesCustomLabels {
+            for (index, label) in product.customLabels.enumerated() {
+                if let value = text(label) { members["custom_label_\(index)"] = value }
+            }
+        }
         return .map(members)
     }
+
+    /// Which of a product's fields to put in its context, chosen once per template.
+    struct ProductFields: Sendable {
+        fileprivate var builders: [(String, @Sendable (Product) -> Value?)]
+        /// All `custom_label_N` (a template that names the product as a whole); otherwise the
+        /// ones named are among ``builders``.
+        fileprivate var includesCustomLabels: Bool
+
+        static let all = ProductFields(builders: RenderContext.productFieldBuilders, includesCustomLabels: true)
+
+        /// Only the fields named (`nil`: all of them).
+        static func named(_ names: Set<String>?) -> ProductFields {
+            guard let names else { return .all }
+            var builders = RenderContext.productFieldBuilders.filter { names.contains($0.0) }
+            for name in names.sorted() where name.hasPrefix("custom_label_") {
+                guard let index = Int(name.dropFirst("custom_label_".count)), index >= 0 else { continue }
+                builders.append((name, { product in index < product.customLabels.count ? text(product.customLabels[index]) : nil }))
+            }
+            return ProductFields(builders: builders, includesCustomLabels: false)
+        }
+    }
+
+    /// How each product field is put in a context, by the name templates use.
+    private static let productFieldBuilders: [(String, @Sendable (Product) -> Value?)] = [
+        ("id", { .string($0.id) }), ("title", { text($0.title) }), ("description", { text($0.description) }),
+        ("link", { text($0.link) }), ("image_link", { text($0.imageLink) }),
+        ("additional_image_link", { list($0.additionalImageLinks) }),
+        ("price", { text($0.price?.description) }), ("sale_price", { text($0.salePrice?.description) }),
+        ("availability", { text($0.availability) }), ("brand", { text($0.brand) }), ("gtin", { text($0.gtin) }),
+        ("mpn", { text($0.mpn) }), ("condition", { text($0.condition) }),
+        ("google_product_category", { text($0.googleProductCategory) }), ("product_type", { text($0.productType) }),
+        ("color", { text($0.color) }), ("size", { text($0.size) }), ("material", { text($0.material) }),
+        ("pattern", { text($0.pattern) }), ("gender", { text($0.gender) }), ("age_group", { text($0.ageGroup) }),
+        ("item_group_id", { text($0.itemGroupID) }), ("product_highlight", { list($0.highlights) }),
+        (
+            "product_detail",
+            { product in
+                .list(
+                    product.details.map { detail in
+                        map([
+                            ("section_name", text(detail.sectionName)), ("attribute_name", .string(detail.attributeName)),
+                            ("attribute_value", .string(detail.attributeValue)),
+                        ])
+                    })
+            }
+        ),
+        ("attributes", { product in .list(product.extraAttributes.map { map([("name", .string($0.name)), ("value", .string($0.value))]) }) }),
+    ]
 
     /// The `locale` part of a context.
     public static func localeValue(_ brand: BrandGuide, code: String) -> Value {

@@ -79,25 +79,32 @@ if arguments.first == "plan", arguments.count == 4 {
     let ingestOnly = try ingest(feed)
     let ingestCPU = cpuSeconds() - cpuBeforeIngest
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-plan-bench-\(getpid())")
-    defer { try? FileManager.default.removeItem(at: directory) }
+    // Removed by hand before `exit`, which skips `defer`: each run writes half a gigabyte.
+    func removePlan() { try? FileManager.default.removeItem(at: directory) }
     let start = ContinuousClock.now
     let cpuBeforePlan = cpuSeconds()
     let planner = Planner(brand: brand)
     let writer = try PlanWriter(directory: directory)
     let reader = try CatalogReader(contentsOf: feed)
     let locale = brand.localeCodes[0]
-    let workers = Int(ProcessInfo.processInfo.environment["PLAN_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
-    try ParallelPlanning.run(planner: planner, writer: writer, workers: workers) {
-        try reader.next().map { ParallelPlanning.Unit(template: template, product: $0, locale: locale) }
+    do {
+        let workers = Int(ProcessInfo.processInfo.environment["PLAN_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+        try ParallelPlanning.run(planner: planner, writer: writer, workers: workers) {
+            try reader.next().map { ParallelPlanning.Unit(template: template, product: $0, locale: locale) }
+        }
+        let summary = try writer.finish()
+        let elapsed = ContinuousClock.now - start
+        let planCPU = cpuSeconds() - cpuBeforePlan
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let bytes = (try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("requests.jsonl").path)[.size] as? NSNumber)?.intValue ?? 0
+        print(String(format: "{\"benchmark\":\"plan\",\"units\":%d,\"failed\":%d,\"seconds\":%.3f,\"unitsPerSecond\":%.0f,\"ingestSeconds\":%.3f,\"ratioToIngest\":%.2f,\"cpuSeconds\":%.2f,\"ingestCPUSeconds\":%.2f,\"requestsMegabytes\":%.1f,\"peakRSSMegabytes\":%.1f}",
+            summary.units, summary.failed, seconds, Double(summary.units) / seconds, ingestOnly.seconds, seconds / ingestOnly.seconds, planCPU, ingestCPU,
+            Double(bytes) / 1e6, Double(peakRSSKilobytes()) / 1024))
+    } catch {
+        removePlan()
+        throw error
     }
-    let summary = try writer.finish()
-    let elapsed = ContinuousClock.now - start
-    let planCPU = cpuSeconds() - cpuBeforePlan
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    let bytes = (try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("requests.jsonl").path)[.size] as? NSNumber)?.intValue ?? 0
-    print(String(format: "{\"benchmark\":\"plan\",\"units\":%d,\"failed\":%d,\"seconds\":%.3f,\"unitsPerSecond\":%.0f,\"ingestSeconds\":%.3f,\"ratioToIngest\":%.2f,\"cpuSeconds\":%.2f,\"ingestCPUSeconds\":%.2f,\"requestsMegabytes\":%.1f,\"peakRSSMegabytes\":%.1f}",
-        summary.units, summary.failed, seconds, Double(summary.units) / seconds, ingestOnly.seconds, seconds / ingestOnly.seconds, planCPU, ingestCPU,
-        Double(bytes) / 1e6, Double(peakRSSKilobytes()) / 1024))
+    removePlan()
     exit(0)
 }
 guard arguments.first == "ingest", let path = arguments.dropFirst().first else {

@@ -285,10 +285,13 @@ extension TestFiles {
 
     @Test func batchJobsCarryTheRequestAsConfirmed() async throws {
         try await TestFiles.withTemporaryDirectoryAsync { directory in
-            let (summary, paths, _) = try await Self.runNearTheLimit(factor: 1.3, batch: true, in: directory)
+            let (summary, paths, sidecar) = try await Self.runNearTheLimit(factor: 1.3, batch: true, in: directory)
             #expect(summary.succeeded == 1, "\(summary.failures)")
             #expect(paths.filter { $0.hasSuffix(":countTokens") }.count == 2)
             #expect(paths.contains { $0.hasSuffix(":batchGenerateContent") })
+            // The journal kept what countTokens said until the results came back.
+            let check = try #require(sidecar?["tokenCheck"] as? [String: Any])
+            #expect(check["replanned"] as? Bool == true && check["packedToLimit"] as? Int != nil)
         }
     }
 }

@@ -28,7 +28,7 @@ extension Runner {
         let journal = context.journal
         // 1. New jobs for the units that are neither done nor already waiting in a job.
         // One job per model and image size; a job's results are downloaded whole, so big images make small jobs.
-        var pending: [String: (model: String, lines: Data, units: [(key: String, fingerprint: String)])] = [:]
+        var pending: [String: (model: String, lines: Data, units: [(key: String, fingerprint: String, tokenCheck: TokenCheck?)])] = [:]
         func submit(_ group: String) async throws {
             guard let job = pending.removeValue(forKey: group), !job.units.isEmpty else { return }
             let model = job.model
@@ -60,9 +60,11 @@ extension Runner {
             }
             // A unit near the limit is counted by the API first, and planned again tighter if need be.
             let request: GenerateContentRequest
+            let tokenCheck: TokenCheck?
             switch await confirmFit(plan, request: planned, template: template, product: product, planner: context.planner, client: context.client) {
-            case .send(_, let confirmed):
+            case .send(let confirmedPlan, let confirmed):
                 request = confirmed
+                tokenCheck = confirmedPlan.tokenCheck
             case .overLimit(let reason):
                 await context.ledger.failed(kind: "over budget", cost: 0)
                 try context.manifest.append(unit: unit, state: "failed", reason: reason, kind: "over budget", outputs: [], cost: 0, fingerprint: fingerprint)
@@ -77,7 +79,7 @@ extension Runner {
             let size = template.output.imageSize.rawValue
             let group = "\(plan.model)|\(size)"
             pending[group, default: (plan.model, Data(), [])].lines += line
-            pending[group, default: (plan.model, Data(), [])].units.append((key, fingerprint))
+            pending[group, default: (plan.model, Data(), [])].units.append((key, fingerprint, tokenCheck))
             if pending[group]!.units.count >= Self.unitsPerJob(options.batchSize, model: plan.model, template: template, models: context.models) {
                 try await submit(group)
             }
@@ -156,12 +158,20 @@ extension Runner {
         }
         try await forEachUnit(context.inputs) { unit, template, product in
             let key = Self.key(unit)
-            guard let submittedFingerprint = submitted[key] else { return }
-            let plan = context.planner.plan(template, product: product, locale: unit.locale)
+            guard let batched = submitted[key] else { return }
+            var plan = context.planner.plan(template, product: product, locale: unit.locale)
             guard let request = plan.request else { return }
             let fingerprint = Fingerprint.of(model: plan.model, template: template, brandDigest: context.brandDigest, product: product, request: request)
             // A unit that changed since it was sent gets sent again next run; its old answer is not used.
-            guard fingerprint == submittedFingerprint else { return }
+            guard fingerprint == batched.fingerprint else { return }
+            if let check = batched.tokenCheck {
+                // The plan of the request actually sent, with what countTokens said about it.
+                if let packed = check.packedToLimit {
+                    plan = context.planner.plan(template, product: product, locale: unit.locale, inputLimit: packed)
+                    plan.report.inputLimit = check.inputLimit
+                }
+                plan.tokenCheck = check
+            }
             try context.journal.markRunning(key, fingerprint: fingerprint, runID: context.runID)
             await context.ledger.begin(estimate: plan.report.batchCostUSD)
             let outcome: UnitOutcome

@@ -52,6 +52,14 @@ public final class Journal: Sendable {
         var key: String
         var batch: String
         var fingerprint: String
+        /// JSON of the unit's ``TokenCheck`` when `countTokens` was asked before it was sent.
+        var tokenCheck: String?
+    }
+
+    /// A unit waiting in a job: its fingerprint, and what `countTokens` said before it was sent.
+    public struct Batched: Sendable {
+        public var fingerprint: String
+        public var tokenCheck: TokenCheck?
     }
 
     private let queue: DatabaseQueue
@@ -88,6 +96,11 @@ public final class Journal: Sendable {
                 table.primaryKey("key", .text)
                 table.column("batch", .text).notNull().indexed()
                 table.column("fingerprint", .text).notNull()
+                table.column("tokenCheck", .text)
+            }
+            // Journals from before the column existed.
+            if try !db.columns(in: "batched_unit").contains(where: { $0.name == "tokenCheck" }) {
+                try db.alter(table: "batched_unit") { $0.add(column: "tokenCheck", .text) }
             }
         }
     }
@@ -96,10 +109,13 @@ public final class Journal: Sendable {
 
     /// Records a job and its units in one transaction, right after the API created it: a crash
     /// after this line loses nothing, and the next run collects the job instead of paying again.
-    func recordBatch(_ job: BatchJob, units: [(key: String, fingerprint: String)]) throws {
+    func recordBatch(_ job: BatchJob, units: [(key: String, fingerprint: String, tokenCheck: TokenCheck?)]) throws {
         try queue.write { db in
             try job.save(db)
-            for unit in units { try BatchedUnit(key: unit.key, batch: job.name, fingerprint: unit.fingerprint).save(db) }
+            for unit in units {
+                let check = unit.tokenCheck.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+                try BatchedUnit(key: unit.key, batch: job.name, fingerprint: unit.fingerprint, tokenCheck: check).save(db)
+            }
         }
     }
 
@@ -115,10 +131,13 @@ public final class Journal: Sendable {
         }
     }
 
-    /// The units a job holds, by key, with their fingerprints.
-    public func units(inBatch name: String) throws -> [String: String] {
+    /// The units a job holds, by key.
+    public func units(inBatch name: String) throws -> [String: Batched] {
         try queue.read { db in
-            try BatchedUnit.filter(Column("batch") == name).fetchAll(db).reduce(into: [:]) { $0[$1.key] = $1.fingerprint }
+            try BatchedUnit.filter(Column("batch") == name).fetchAll(db).reduce(into: [:]) { units, unit in
+                let check = unit.tokenCheck.flatMap { try? JSONDecoder().decode(TokenCheck.self, from: Data($0.utf8)) }
+                units[unit.key] = Batched(fingerprint: unit.fingerprint, tokenCheck: check)
+            }
         }
     }
 

@@ -15,6 +15,8 @@ public struct TokenCheck: Sendable, Codable, Hashable {
     public var outputReserve: Int
     /// Planned again with less optional context, because the first count left no room for the answer.
     public var replanned: Bool
+    /// The limit the request sent was packed to, when it was planned again.
+    public var packedToLimit: Int?
 }
 
 extension Runner {
@@ -38,7 +40,8 @@ extension Runner {
         let reserve = plan.report.outputReserve
         let room = limit - reserve
         var check = TokenCheck(
-            estimatedInputTokens: plan.report.inputTokens, countedInputTokens: counted, inputLimit: limit, outputReserve: reserve, replanned: false)
+            estimatedInputTokens: plan.report.inputTokens, countedInputTokens: counted, inputLimit: limit, outputReserve: reserve, replanned: false,
+            packedToLimit: nil)
         var current = plan
         if counted <= room {
             current.tokenCheck = check
@@ -54,6 +57,7 @@ extension Runner {
                 // The count failed, not the fit: send the tighter request, which is smaller than the one counted.
                 again.report.inputLimit = limit
                 check.replanned = true
+                check.packedToLimit = packingLimit
                 again.tokenCheck = check
                 return .send(again, tighter)
             }
@@ -63,6 +67,7 @@ extension Runner {
                 again.report.inputLimit = limit
                 check.countedInputTokens = counted
                 check.replanned = true
+                check.packedToLimit = packingLimit
                 again.tokenCheck = check
                 return .send(again, tighter)
             }

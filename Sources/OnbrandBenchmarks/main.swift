@@ -2,6 +2,7 @@ import Foundation
 import OnbrandBudget
 import OnbrandInputs
 import OnbrandPipeline
+import GeminiKit
 
 /// Benchmarks for BENCHMARKS.md. Timings live here, never in unit tests.
 ///
@@ -67,6 +68,36 @@ if arguments.first == "tokenize", arguments.count >= 3 {
 }
 if arguments.first == "client" {
     try await ClientBenchmark.run(Array(arguments.dropFirst()))
+    exit(0)
+}
+if arguments.first == "plan-stages", arguments.count == 4 {
+    // plan-stages FEED BRAND_DIR TEMPLATE: one thread, products in memory; microseconds per unit
+    // for each stage of planning (render and count, then encode), to show where a unit's time goes.
+    let brand = try BrandLoader.loadOrThrow(arguments[arguments.startIndex + 2])
+    let template = try TemplateLoader.loadOrThrow(arguments[arguments.startIndex + 3])
+    let reader = try CatalogReader(contentsOf: arguments[arguments.startIndex + 1])
+    var products: [Product] = []
+    while let product = try reader.next(), products.count < 20_000 { products.append(product) }
+    let planner = Planner(brand: brand)
+    let locale = brand.localeCodes[0]
+    func microseconds(_ body: () -> Void) -> Double {
+        let start = ContinuousClock.now
+        body()
+        let elapsed = ContinuousClock.now - start
+        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 1e6 / Double(products.count)
+    }
+    var plans: [UnitPlan] = []
+    _ = microseconds { for product in products { _ = planner.plan(template, product: product, locale: locale) } }
+    let planning = microseconds { plans = products.map { planner.plan(template, product: $0, locale: locale) } }
+    var bytes = 0
+    let encoding = microseconds { for plan in plans { let lines = PlanWriter.encode(plan); bytes += lines.byteCount } }
+    let strings = EscapedStrings()
+    let req = microseconds { for _ in 0..<(Int(ProcessInfo.processInfo.environment["REQ_REPEAT"] ?? "1") ?? 1) { for plan in plans { bytes += PlanLineWriter.requestLine(unit: plan.unit, model: plan.model, request: plan.request!, strings: strings).count } } }
+    let rep = microseconds { for plan in plans { bytes += PlanLineWriter.reportLine(unit: plan.unit, model: plan.model, failure: nil, budget: plan.report).count } }
+    let esc = microseconds { for plan in plans { for part in plan.request!.contents[0].parts { if let t = part.text { bytes += PlanLineWriter.escaped(t).count } } } }
+    print(req, rep, esc)
+    print(String(format: "{\"benchmark\":\"plan-stages\",\"units\":%d,\"planMicroseconds\":%.2f,\"encodeMicroseconds\":%.2f,\"bytesPerUnit\":%d}",
+        products.count, planning, encoding, bytes / products.count))
     exit(0)
 }
 if arguments.first == "plan", arguments.count == 4 {

@@ -51,4 +51,22 @@ import Testing
             #expect(Array(handWritten.dropLast()) == Array(encoded), "byte for byte what the encoder writes")
         }
     }
+
+    /// Strings are scanned eight bytes at a time: every byte that needs escaping, at every offset
+    /// within and across those words, next to ASCII and multi-byte text, is escaped as the encoder does.
+    @Test func stringsAreEscapedAsTheEncoderDoesAtEveryOffset() throws {
+        let specials: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{C}", "\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "/", "é", "東", "🔥"]
+        for special in specials {
+            for length in 0..<20 {
+                for offset in 0...length {
+                    var text = String(repeating: "a", count: length)
+                    text.insert(special, at: text.index(text.startIndex, offsetBy: offset))
+                    let encoded = try WireCoding.encoder().encode([text])
+                    #expect(Array(encoded) == [UInt8(ascii: "[")] + PlanLineWriter.escaped(text) + [UInt8(ascii: "]")], "\(text.debugDescription)")
+                }
+            }
+        }
+        let mixed = String(repeating: "Größe \"XL\"\t\\ 東京\n", count: 40)
+        #expect(Array(try WireCoding.encoder().encode([mixed])) == [UInt8(ascii: "[")] + PlanLineWriter.escaped(mixed) + [UInt8(ascii: "]")])
+    }
 }

@@ -99,6 +99,11 @@ public final class PreparedTemplate: @unchecked Sendable {
         }
     }
 
+    /// The alt-text instruction when it never names the product (`nil` otherwise, or when there is none).
+    public var sharedAltTextInstruction: String? {
+        if case .shared(let string) = texts[template.sections.count + 1] { string } else { nil }
+    }
+
     /// Every text of the template for this product.
     ///
     /// - Throws: ``DiagnosticError`` listing each variable that does not resolve for the product.

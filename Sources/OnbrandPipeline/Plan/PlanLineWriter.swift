@@ -1,16 +1,16 @@
 import Foundation
-import GeminiKit
+public import GeminiKit
 
 /// Writes a plan's two JSON lines per unit by hand, with sorted keys as `WireCoding.encoder()`
 /// writes them. `JSONEncoder`'s keyed containers cost a fifth of planning; this writes the same
 /// JSON (same keys, same values: `PlanLineWriterTests` decodes both and compares, with every
 /// optional field set) at a fraction of the cost.
-struct PlanLineWriter {
+public struct PlanLineWriter {
     private(set) var bytes: [UInt8] = []
     private let strings: EscapedStrings?
 
-    init(strings: EscapedStrings? = nil) {
-        bytes.reserveCapacity(8 << 10)
+    init(strings: EscapedStrings? = nil, reservingCapacity capacity: Int = 8 << 10) {
+        bytes.reserveCapacity(capacity)
         self.strings = strings
     }
 
@@ -21,7 +21,7 @@ struct PlanLineWriter {
 
     // MARK: - The two lines
 
-    static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings? = nil) -> [UInt8] {
+    public static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings? = nil) -> [UInt8] {
         var writer = PlanLineWriter(strings: strings)
         writer.object { object in
             object.field("model") { $0.string(model) }
@@ -32,8 +32,8 @@ struct PlanLineWriter {
         return writer.bytes
     }
 
-    static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) -> [UInt8] {
-        var writer = PlanLineWriter()
+    public static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) -> [UInt8] {
+        var writer = PlanLineWriter(reservingCapacity: 2 << 10)
         writer.object { object in
             object.field("budget") { $0.report(budget) }
             if let failure { object.field("failure") { $0.string(failure) } }
@@ -72,7 +72,8 @@ struct PlanLineWriter {
 
     mutating func part(_ part: Part) {
         // The common parts, a text or a file reference alone, without the object helpers.
-        if let text = part.text, part.fileData == nil, part.inlineData == nil, part.thought == nil, part.thoughtSignature == nil {
+        // (`case nil` tests rather than `== nil`, which copied the part.)
+        if case nil = part.fileData, case nil = part.inlineData, case nil = part.thought, case nil = part.thoughtSignature, let text = part.text {
             literal(#"{"text":"#)
             string(text)
             literal("}")
@@ -217,9 +218,10 @@ struct PlanLineWriter {
 
     mutating func array<Element>(_ elements: [Element], _ body: (inout PlanLineWriter, Element) -> Void) {
         bytes.append(UInt8(ascii: "["))
-        for (index, element) in elements.enumerated() {
+        // By index, so each element is lent to `body` rather than copied (a part's copy retains every field).
+        for index in elements.indices {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            body(&self, element)
+            body(&self, elements[index])
         }
         bytes.append(UInt8(ascii: "]"))
     }
@@ -254,6 +256,17 @@ struct PlanLineWriter {
         }
     }
 
+    /// Whether any of eight bytes is a control character, a quote or a backslash; may answer yes
+    /// when none is (a borrow from a byte that is one), never no when one is.
+    @inline(__always)
+    private static func mayNeedEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        let below0x20 = (word &- ones &* 0x20) & ~word & highs != 0
+        return below0x20 || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
+    }
+
     /// A JSON string: quotes, backslashes and control characters escaped, everything else (slashes
     /// and non-ASCII included) as UTF-8, as `WireCoding.encoder()` writes it.
     mutating func string(_ value: String) {
@@ -261,12 +274,12 @@ struct PlanLineWriter {
             bytes.append(contentsOf: escaped)
             return
         }
-        bytes += Self.escaped(value)
+        escape(value)
     }
 
     /// `value` as a JSON string, quotes included.
-    static func escaped(_ value: String) -> [UInt8] {
-        var writer = PlanLineWriter()
+    public static func escaped(_ value: String) -> [UInt8] {
+        var writer = PlanLineWriter(reservingCapacity: value.utf8.count + 2)
         writer.escape(value)
         return writer.bytes
     }
@@ -275,28 +288,49 @@ struct PlanLineWriter {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return }
+            let count = utf8.count
             var start = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                switch byte {
-                case UInt8(ascii: "\""): raw("\\\"")
-                case UInt8(ascii: "\\"): raw("\\\\")
-                case 0x0A: raw("\\n")
-                case 0x0D: raw("\\r")
-                case 0x09: raw("\\t")
-                case 0x08: raw("\\b")
-                case 0x0C: raw("\\f")
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            var index = 0
+            while index < count {
+                // Eight bytes at a time while none of them needs escaping: most text needs none.
+                if index + 8 <= count, !Self.mayNeedEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                    index += 8
+                    continue
                 }
-                start = index + 1
+                let end = min(index + 8, count)
+                while index < end, !Self.needsEscaping(base[index]) { index += 1 }
+                guard index < end else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: index - start))
+                appendEscaped(base[index])
+                index += 1
+                start = index
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: count - start))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func needsEscaping(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    private mutating func appendEscaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): literal("\\\"")
+        case UInt8(ascii: "\\"): literal("\\\\")
+        case 0x0A: literal("\\n")
+        case 0x0D: literal("\\r")
+        case 0x09: literal("\\t")
+        case 0x08: literal("\\b")
+        case 0x0C: literal("\\f")
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            literal("\\u00")
+            bytes.append(hex.utf8Start[Int(byte >> 4)])
+            bytes.append(hex.utf8Start[Int(byte & 0xF)])
+        }
     }
 }
 
@@ -305,7 +339,8 @@ struct PlanLineWriter {
 /// unit of a template and locale, and copying its escaped bytes is cheaper than escaping it again.
 /// A string is kept once it has been seen twice, so the product's own texts never crowd it out.
 /// Holding the strings keeps their storage alive, so an address never comes to mean another text.
-final class EscapedStrings {
+public final class EscapedStrings {
+    public init() {}
     private struct Entry {
         var text: String
         var address: UnsafeRawPointer
@@ -320,7 +355,7 @@ final class EscapedStrings {
     /// Shorter strings are escaped faster than they are looked up.
     private static let minimumLength = 48
 
-    func escaped(_ text: String) -> [UInt8]? {
+    public func escaped(_ text: String) -> [UInt8]? {
         guard text.utf8.count >= Self.minimumLength,
             let (address, count) = text.utf8.withContiguousStorageIfAvailable({ ($0.baseAddress.map(UnsafeRawPointer.init), $0.count) }),
             let address

@@ -80,6 +80,8 @@ public final class PlanWriter {
     public struct EncodedLines: Sendable {
         var request: [UInt8]?
         var report: [UInt8]
+        /// Bytes of both lines.
+        public var byteCount: Int { (request?.count ?? 0) + report.count }
     }
 
     /// Encodes a plan's lines without touching the writer's state, so workers can encode in parallel.

@@ -105,6 +105,11 @@ public final class Planner: @unchecked Sendable {
         }
     }
 
+    /// The template's alt-text instruction, then the contract the run parses the answer by.
+    static func fullAltTextInstruction(_ instruction: String?) -> String {
+        (instruction.map { $0 + "\n" } ?? "") + altTextContract
+    }
+
     /// The line the run parses alt text back from; appended to every alt-text instruction.
     public static let altTextContract =
         "End your text answer with exactly one line of the form `ALT: <alt text>`, on a line of its own, with nothing after it."
@@ -149,7 +154,14 @@ public final class Planner: @unchecked Sendable {
             return failed(error.diagnostics.map(\.message).joined(separator: "; "))
         }
         let counter = options.counter
-        let fullAltInstruction = (rendered.altTextInstruction.map { $0 + "\n" } ?? "") + Self.altTextContract
+        let fullAltInstruction: String
+        let altInstructionTokens: Int?
+        if let sharedAlt = shared.altInstruction, rendered.altTextInstruction == sharedAlt.rendered {
+            (fullAltInstruction, altInstructionTokens) = (sharedAlt.full, sharedAlt.tokens)
+        } else {
+            fullAltInstruction = Self.fullAltTextInstruction(rendered.altTextInstruction)
+            altInstructionTokens = nil
+        }
         let altInstruction = shared.wantsText ? fullAltInstruction : nil
 
         // Items to pack: the template's sections, then the prompt and alt-text instruction (required).
@@ -175,7 +187,10 @@ public final class Planner: @unchecked Sendable {
         }
         items.append(.init(id: "prompt", isRequired: true, rank: 0, text: rendered.prompt, tokens: counter.count(rendered.prompt), isTrimmable: false))
         if let altInstruction {
-            items.append(.init(id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction, tokens: counter.count(altInstruction), isTrimmable: false))
+            items.append(
+                .init(
+                    id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction,
+                    tokens: altInstructionTokens ?? counter.count(altInstruction), isTrimmable: false))
         }
         let packed = packer.pack(items, budget: limit - shared.outputReserve - shared.systemTokens)
 
@@ -238,6 +253,8 @@ public final class Planner: @unchecked Sendable {
         let systemInstruction: Content
         let systemTokens: Int
         let sharedSections: [(text: String, tokens: Int)?]
+        /// The alt-text instruction when it never names the product: as rendered, with the contract, and counted.
+        let altInstruction: (rendered: String, full: String, tokens: Int)?
         /// Reference-image and logo sections, by section index.
         let brandImages: [Int: ImageSection]
         let tools: [Tool]?
@@ -271,6 +288,10 @@ public final class Planner: @unchecked Sendable {
                 locale: RenderContext.localeValue(planner.brand, code: locale),
                 sharedPartKey: "\(planner.instanceID)|\(locale)|\(template.channel ?? "")")
             sharedSections = prepared.sharedSectionTexts.map { text in text.map { ($0, options.counter.count($0)) } }
+            altInstruction = prepared.sharedAltTextInstruction.map { rendered in
+                let full = Planner.fullAltTextInstruction(rendered)
+                return (rendered, full, options.counter.count(full))
+            }
             var brandImages: [Int: ImageSection] = [:]
             for (index, section) in template.sections.enumerated() where section.kind == .referenceImages || section.kind == .logo {
                 brandImages[index] = planner.brandImageSection(section.kind, limit: profile?.maximumReferenceImages ?? 0)

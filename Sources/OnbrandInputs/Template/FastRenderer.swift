@@ -78,11 +78,17 @@ struct FastTemplate: Sendable {
     /// - Parameter strict: A variable that does not resolve fails the render (`nil`), as
     ///   ``TemplateRenderer``'s check would report it.
     func render(_ root: [String: RenderContext.Value], strict: Bool, trace: inout RenderTrace) -> String? {
-        var output = ""
+        var output: [UInt8] = []
+        return render(RenderContext.Members(root), strict: strict, trace: &trace, into: &output) ? String(decoding: output, as: UTF8.self) : nil
+    }
+
+    /// Renders as ``render(_:strict:trace:)`` does, appending the text's UTF-8 to `output`
+    /// (whatever it holds is left before it); `false` where that gives `nil`.
+    func render(_ root: RenderContext.Members, strict: Bool, trace: inout RenderTrace, into output: inout [UInt8]) -> Bool {
         var stack: [RenderContext.Value] = [.map(root)]
         var walk = Walk(strict: strict, trace: trace)
         defer { trace = walk.trace }
-        return walk.render(nodes, &stack, &output) ? output : nil
+        return walk.render(nodes, &stack, &output)
     }
 
     private struct Walk {
@@ -114,17 +120,17 @@ struct FastTemplate: Sendable {
             }
         }
 
-        mutating func render(_ nodes: [Node], _ stack: inout [RenderContext.Value], _ output: inout String) -> Bool {
+        mutating func render(_ nodes: [Node], _ stack: inout [RenderContext.Value], _ output: inout [UInt8]) -> Bool {
             for node in nodes {
                 switch node {
                 case .text(let text):
-                    output += text
+                    output.append(contentsOf: text.utf8)
                 case .variable(let path, let id):
                     let found = FastTemplate.lookup(path, stack)
                     record(id, found)
                     switch found.value {
-                    case .string(let text): output += text
-                    case .bool(let flag): output += flag ? "true" : "false"
+                    case .string(let text): output.append(contentsOf: text.utf8)
+                    case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
                     case .none: if strict { return false }
                     case .list, .map: return false
                     }

@@ -108,13 +108,17 @@ public final class PreparedTemplate: @unchecked Sendable {
     ///
     /// - Throws: ``DiagnosticError`` listing each variable that does not resolve for the product.
     public func render(_ product: Product, subject: String? = nil) throws(DiagnosticError) -> TemplateRenderer.Rendered {
-        let root: [String: RenderContext.Value] = ["brand": brand, "product": RenderContext.productValue(product, fields: productFields), "locale": locale]
+        let root: RenderContext.Members = ["brand": brand, "product": RenderContext.productValue(product, fields: productFields), "locale": locale]
         func fullPath() throws(DiagnosticError) -> TemplateRenderer.Rendered {
-            try TemplateRenderer.render(template, context: RenderContext(root: root, sharedPartKey: sharedPartKey), subject: subject)
+            let context = RenderContext(root: ["brand": brand, "product": root["product"]!, "locale": locale], sharedPartKey: sharedPartKey)
+            return try TemplateRenderer.render(template, context: context, subject: subject)
         }
         if needsFullPath || isRefused { return try fullPath() }
         var rendered: [String?] = []
         rendered.reserveCapacity(texts.count)
+        // One buffer for every text of the product: each is rendered into it, then normalised out of it.
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(2048)
         for (index, text) in texts.enumerated() {
             switch text {
             case .absent:
@@ -123,8 +127,9 @@ public final class PreparedTemplate: @unchecked Sendable {
                 rendered.append(string)
             case .perProduct(let reference, let fast):
                 var trace = RenderTrace()
-                guard let raw = fast.render(root, strict: true, trace: &trace) else { return try fullPath() }
-                let text = TemplateRenderer.normalize(raw)
+                buffer.removeAll(keepingCapacity: true)
+                guard fast.render(root, strict: true, trace: &trace, into: &buffer) else { return try fullPath() }
+                let text = buffer.withUnsafeBufferPointer { TemplateRenderer.normalize(utf8: $0) }
                 let key = Trace(text: index, decisions: trace)
                 if !isVerified(key) {
                     guard TemplateRenderer.normalize(reference.render(root.mapValues(\.mustacheValue))) == text else {

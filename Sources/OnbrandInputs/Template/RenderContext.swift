@@ -4,7 +4,7 @@ public struct RenderContext: Sendable, Hashable {
         case string(String)
         case bool(Bool)
         case list([Value])
-        case map([String: Value])
+        case map(Members)
 
         /// The value's structure without its text: which keys hold what, empty strings and booleans
         /// told apart, a list by the shapes of its items. Values of one shape resolve the same tags.
@@ -25,6 +25,85 @@ public struct RenderContext: Sendable, Hashable {
             case .list(let values): values.map(\.mustacheValue)
             case .map(let members): members.mapValues(\.mustacheValue)
             }
+        }
+    }
+
+    /// A map's members in the order they were added. A context map holds a handful of short names,
+    /// and comparing those is cheaper than hashing one: looking names up in dictionaries was a
+    /// third of rendering a catalog.
+    public struct Members: Sendable, Hashable, ExpressibleByDictionaryLiteral {
+        public private(set) var keys: [String] = []
+        public private(set) var values: [Value] = []
+
+        public init() {}
+
+        public init(dictionaryLiteral elements: (String, Value)...) {
+            for (key, value) in elements { self[key] = value }
+        }
+
+        public init(_ dictionary: [String: Value]) {
+            keys.reserveCapacity(dictionary.count)
+            values.reserveCapacity(dictionary.count)
+            for (key, value) in dictionary { append(key, value) }
+        }
+
+        public var count: Int { keys.count }
+        public var isEmpty: Bool { keys.isEmpty }
+
+        public subscript(key: String) -> Value? {
+            get { index(of: key).map { values[$0] } }
+            set {
+                switch (index(of: key), newValue) {
+                case (let index?, let value?): values[index] = value
+                case (let index?, nil):
+                    keys.remove(at: index)
+                    values.remove(at: index)
+                case (nil, let value?): append(key, value)
+                case (nil, nil): break
+                }
+            }
+        }
+
+        func index(of key: String) -> Int? {
+            let length = key.utf8.count
+            for index in keys.indices where keys[index].utf8.count == length && keys[index] == key { return index }
+            return nil
+        }
+
+        /// Adds a member whose name is not among the members yet (the caller knows).
+        mutating func append(_ key: String, _ value: Value) {
+            keys.append(key)
+            values.append(value)
+        }
+
+        mutating func reserveCapacity(_ count: Int) {
+            keys.reserveCapacity(count)
+            values.reserveCapacity(count)
+        }
+
+        public func mapValues<T>(_ transform: (Value) throws -> T) rethrows -> [String: T] {
+            var mapped: [String: T] = [:]
+            mapped.reserveCapacity(count)
+            for index in keys.indices { mapped[keys[index]] = try transform(values[index]) }
+            return mapped
+        }
+
+        /// Equal when they hold the same names with the same values, in whatever order.
+        public static func == (lhs: Members, rhs: Members) -> Bool {
+            lhs.count == rhs.count && lhs.keys.indices.allSatisfy { rhs[lhs.keys[$0]] == lhs.values[$0] }
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            // Order-free, as equality is: the members' own hashes, combined by addition.
+            var sum = 0
+            for index in keys.indices {
+                var member = Hasher()
+                member.combine(keys[index])
+                member.combine(values[index])
+                sum &+= member.finalize()
+            }
+            hasher.combine(count)
+            hasher.combine(sum)
         }
     }
 
@@ -56,7 +135,7 @@ public struct RenderContext: Sendable, Hashable {
     // MARK: - Building
 
     private static func map(_ pairs: [(String, Value?)]) -> Value {
-        var members: [String: Value] = [:]
+        var members = Members()
         for (key, value) in pairs {
             if let value { members[key] = value }
         }
@@ -150,14 +229,15 @@ public struct RenderContext: Sendable, Hashable {
     /// The `product` part with only `fields` (what a template names), which spares building the rest
     /// for every product of a large catalog.
     static func productValue(_ product: Product, fields: ProductFields) -> Value {
-        var members: [String: Value] = [:]
+        var members = Members()
         members.reserveCapacity(fields.builders.count + (fields.includesCustomLabels ? product.customLabels.count : 0))
+        // The builders' names are distinct, and none is a `custom_label_N`.
         for (name, build) in fields.builders {
-            if let value = build(product) { members[name] = value }
+            if let value = build(product) { members.append(name, value) }
         }
         if fields.includesCustomLabels {
             for (index, label) in product.customLabels.enumerated() {
-                if let value = text(label) { members["custom_label_\(index)"] = value }
+                if let value = text(label) { members.append("custom_label_\(index)", value) }
             }
         }
         return .map(members)

@@ -83,43 +83,47 @@ public enum TemplateRenderer {
     /// Trims each line and drops blank runs, so indentation in XML templates does not reach the model.
     static func normalize(_ text: String) -> String {
         var text = text
-        return text.withUTF8 { bytes in
-            // Never longer than the input: a separator stands for at least as many newlines as it writes.
-            String(unsafeUninitializedCapacity: bytes.count) { output in
-                var written = 0
-                var previousWasBlank = true
-                var pendingBlank = false
-                var lineStart = 0
-                while lineStart <= bytes.count {
-                    var lineEnd = lineStart
-                    while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
-                    var start = lineStart
-                    var end = lineEnd
-                    while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-                    while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 || bytes[end - 1] == 0x0D { end -= 1 }
-                    lineStart = lineEnd + 1
-                    if start == end {
-                        if !previousWasBlank { pendingBlank = true }
-                        previousWasBlank = true
-                        continue
-                    }
-                    if written > 0 {
+        return text.withUTF8 { normalize(utf8: $0) }
+    }
+
+    /// ``normalize(_:)`` for text given as UTF-8 (a render's bytes, before they are a `String`).
+    static func normalize(utf8 bytes: UnsafeBufferPointer<UInt8>) -> String {
+        // Never longer than the input: a separator stands for at least as many newlines as it writes.
+        String(unsafeUninitializedCapacity: bytes.count) { output in
+            guard let base = bytes.baseAddress, let target = output.baseAddress else { return 0 }
+            var written = 0
+            var previousWasBlank = true
+            var pendingBlank = false
+            var lineStart = 0
+            while lineStart <= bytes.count {
+                var lineEnd = bytes.count
+                if lineStart < bytes.count, let newline = memchr(UnsafeRawPointer(base + lineStart), 0x0A, bytes.count - lineStart) {
+                    lineEnd = UnsafeRawPointer(newline) - UnsafeRawPointer(base)
+                }
+                var start = lineStart
+                var end = lineEnd
+                while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+                while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 || bytes[end - 1] == 0x0D { end -= 1 }
+                lineStart = lineEnd + 1
+                if start == end {
+                    if !previousWasBlank { pendingBlank = true }
+                    previousWasBlank = true
+                    continue
+                }
+                if written > 0 {
+                    output[written] = 0x0A
+                    written += 1
+                    if pendingBlank {
                         output[written] = 0x0A
-                        written += 1
-                        if pendingBlank {
-                            output[written] = 0x0A
-                            written += 1
-                        }
-                    }
-                    pendingBlank = false
-                    previousWasBlank = false
-                    for index in start..<end {
-                        output[written] = bytes[index]
                         written += 1
                     }
                 }
-                return written
+                pendingBlank = false
+                previousWasBlank = false
+                (target + written).update(from: base + start, count: end - start)
+                written += end - start
             }
+            return written
         }
     }
 
@@ -258,7 +262,7 @@ private struct Checker {
             return
         }
         var index = 0
-        walk(tags, &index, stack: [.map(context.root)], closing: nil, isLive: true)
+        walk(tags, &index, stack: [.map(RenderContext.Members(context.root))], closing: nil, isLive: true)
     }
 
     /// Checks tags from `index` until the close tag of `closing`; `isLive` is false inside a section

@@ -126,9 +126,11 @@ import Testing
         #expect(meanAbsolute <= 3.0)
     }
 
-    /// Remembering lines changes nothing but the speed: the same count for every corpus file
-    /// (each cut three times: a line is remembered when met the second time, used the third), for texts that share
-    /// lines, and for lines whose last cut reaches into the next line.
+    /// Remembering lines and sentences changes nothing but the speed: the same count for every
+    /// corpus file (each cut three times: a line is remembered when met the second time, used the
+    /// third), for texts that share lines, for new lines made of sentences met before (at a line's
+    /// start, after `.`, `;`, `!`, `?`, with marks that pieces join, such as `...` and `?!`), and
+    /// for lines whose last cut reaches into the next line.
     @Test func reusingLinesGivesTheSameCounts() throws {
         var texts = [
             "Photograph the jacket as a clean packshot: the whole product, centred,\nfilling most of the frame.\n\n",
@@ -137,6 +139,19 @@ import Testing
             "first line that is long enough to remember\r\nsecond line that is long enough to remember\r\n",
             String(repeating: "東京は日本の首都です。東京は日本の首都です。\n", count: 3), "\n\n\n", "",
         ]
+        let sentences = [
+            "The lightweight trail jacket in forest green is built from recycled nylon for long days outside.",
+            " Fits true to size (XS); machine washable & backed by our <lifetime> guarantee.",
+            " Fits true to size (XL); machine washable & backed by our <lifetime> guarantee!",
+            " Is it waterproof?! Yes, to 10,000 mm... and it packs into its own pocket.",
+            " Leichte, wasserdichte Jacke für Wanderungen im Gebirge – atmungsaktiv & robust.",
+        ]
+        for first in sentences.indices {
+            for second in sentences.indices {
+                texts.append("Description: " + sentences[first] + sentences[second] + sentences[(first + second) % sentences.count] + "\nWeight: 562 g.")
+                texts.append(sentences[second] + " " + sentences[first] + ".\n" + sentences[first])
+            }
+        }
         if let rows = try SentencePieceTokenizerTests.manifest() {
             texts += try rows.map { try String(contentsOf: $0.file, encoding: .utf8) }
         }

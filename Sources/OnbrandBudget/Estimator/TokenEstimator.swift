@@ -63,21 +63,25 @@ public struct TokenEstimator: Sendable {
             var count = 0
             var start = 0
             while start < bytes.count {
-                // At the start of a line seen before, its cuts are known up to the last one that
-                // could reach into the next line.
-                if let lines, start == 0 || bytes[start - 1] == 0x0A {
-                    var lineEnd = start
-                    while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
-                    lineEnd = min(lineEnd + 1, bytes.count)
-                    if lineEnd - start >= LineMemo.minimumLength {
-                        let line = UnsafeBufferPointer(rebasing: bytes[start..<lineEnd])
-                        // A line is remembered the second time it is met: most product text is met once.
-                        if let known = lines.cuts(of: line) ?? (lines.isSecondSighting(line) ? lines.remember(line, cutsWithin(bytes, from: start, to: lineEnd)) : nil) {
-                            count += known.pieces
-                            if known.length > 0 {
-                                start += known.length
-                                continue
-                            }
+                if let lines {
+                    // At the start of a line or a sentence met before, its cuts are known up to the last
+                    // one that could reach beyond it. A product's lines are mostly new, but made of
+                    // sentences met before (a variant's, the catalog's boilerplate), so a line is cut
+                    // with the sentences' cuts too.
+                    let known: LineMemo.Cuts?
+                    if start == 0 || bytes[start - 1] == 0x0A {
+                        known =
+                            lines.knownCuts(of: start..<LineMemo.lineEnd(after: start, in: bytes), in: bytes) {
+                                cutsWithin($0, $1, sentences: lines.sentences)
+                            } ?? knownSentenceCuts(at: start, in: bytes, lines: lines)
+                    } else {
+                        known = LineMemo.isSentenceStart(start, in: bytes) ? knownSentenceCuts(at: start, in: bytes, lines: lines) : nil
+                    }
+                    if let known {
+                        count += known.pieces
+                        if known.length > 0 {
+                            start += known.length
+                            continue
                         }
                     }
                 }
@@ -87,6 +91,10 @@ public struct TokenEstimator: Sendable {
             }
             return count
         }
+    }
+
+    private func knownSentenceCuts(at start: Int, in bytes: UnsafeBufferPointer<UInt8>, lines: LineMemo) -> LineMemo.Cuts? {
+        lines.sentences.knownCuts(of: start..<LineMemo.sentenceEnd(after: start, in: bytes), in: bytes) { cutsWithin($0, $1, sentences: nil) }
     }
 
     /// One greedy cut at `start`, looking no further than `limit`. `isOpen` when the look-ahead
@@ -123,31 +131,86 @@ public struct TokenEstimator: Sendable {
         return (width, start + width, isOpen)
     }
 
-    /// The cuts of `bytes[start..<end]` that do not depend on what follows `end`.
-    private func cutsWithin(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> LineMemo.Cuts {
+    /// The cuts of `bytes[range]` that do not depend on what follows it; with `sentences`, the
+    /// cuts of the sentences in it that are known are taken from there.
+    private func cutsWithin(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, sentences: LineMemo?) -> LineMemo.Cuts {
         var pieces = 0
-        var position = start
-        while position < end {
-            let cut = nextCut(bytes, at: position, before: end)
+        var position = range.lowerBound
+        while position < range.upperBound {
+            if let sentences, position == range.lowerBound || LineMemo.isSentenceStart(position, in: bytes) {
+                let sentence = position..<min(LineMemo.sentenceEnd(after: position, in: bytes), range.upperBound)
+                if let known = sentences.knownCuts(of: sentence, in: bytes, cutting: { cutsWithin($0, $1, sentences: nil) }) {
+                    pieces += known.pieces
+                    position += known.length
+                    if known.length > 0 { continue }
+                }
+            }
+            let cut = nextCut(bytes, at: position, before: range.upperBound)
             if cut.isOpen { break }
             pieces += cut.pieces
             position = cut.next
         }
-        return LineMemo.Cuts(pieces: pieces, length: position - start)
+        return LineMemo.Cuts(pieces: pieces, length: position - range.lowerBound)
     }
 }
 
 /// Lines a thread has cut before, by their bytes, with the pieces of their cuts up to the last
 /// one that could reach into the next line. Bounded: forgotten all at once when full.
 final class LineMemo {
+    /// Sentences, kept apart from lines so that neither crowds the other out.
+    private(set) lazy var sentences: LineMemo = LineMemo(minimumLength: 32)
+
+    /// Shorter stretches are cut faster than they are looked up.
+    private let minimumLength: Int
+
+    init(minimumLength: Int = 24) {
+        self.minimumLength = minimumLength
+    }
+
+    /// The cuts of `bytes[range]` when it is long enough to be worth remembering and has been
+    /// met before; remembered the second time it is met, since most product text is met once.
+    @inline(__always)
+    func knownCuts(
+        of range: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>, cutting: (UnsafeBufferPointer<UInt8>, Range<Int>) -> Cuts
+    ) -> Cuts? {
+        guard range.count >= minimumLength else { return nil }
+        let stretch = UnsafeBufferPointer(rebasing: bytes[range])
+        return cuts(of: stretch) ?? (isSecondSighting(stretch) ? remember(stretch, cutting(bytes, range)) : nil)
+    }
+
+    /// Where the line that starts at `start` ends, its line break included.
+    static func lineEnd(after start: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let newline = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else { return bytes.count }
+        return UnsafeRawPointer(newline) - UnsafeRawPointer(bytes.baseAddress!) + 1
+    }
+
+    /// A space after a sentence's closing mark, where the next sentence's first piece starts.
+    @inline(__always)
+    static func isSentenceStart(_ position: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard position > 0, bytes[position] == 0x20 else { return false }
+        let before = bytes[position - 1]
+        return before == UInt8(ascii: ".") || before == UInt8(ascii: "!") || before == UInt8(ascii: "?") || before == UInt8(ascii: ";")
+    }
+
+    /// Where the sentence that starts at `start` ends: before the space that starts the next
+    /// one, or with its line.
+    static func sentenceEnd(after start: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var position = start + 1
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == 0x0A { return position + 1 }
+            if byte == 0x20, isSentenceStart(position, in: bytes) { return position }
+            position += 1
+        }
+        return bytes.count
+    }
+
     struct Cuts {
         var pieces: Int
         /// Bytes of the line the pieces cover; the rest is cut in context.
         var length: Int
     }
 
-    /// Shorter lines are cut faster than they are looked up.
-    static let minimumLength = 24
     private static let capacity = 8192
 
     private struct Entry {

@@ -132,8 +132,10 @@ public final class PlanWriter {
             summary.groups[index].failed += 1
             summary.failures[plan.failure ?? "unknown", default: 0] += 1
         }
-        summary.trimmedSections += plan.report.sections.filter { $0.outcome == .trimmed }.count
-        summary.droppedSections += plan.report.sections.filter { $0.outcome == .dropped }.count
+        for section in plan.report.sections {
+            if section.outcome == .trimmed { summary.trimmedSections += 1 }
+            if section.outcome == .dropped { summary.droppedSections += 1 }
+        }
         pendingReports.append(contentsOf: lines.report)
         if pendingRequests.count + pendingReports.count >= Self.flushSize { try flush() }
     }

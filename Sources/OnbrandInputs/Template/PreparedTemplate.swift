@@ -107,11 +107,12 @@ public final class PreparedTemplate: @unchecked Sendable {
     /// Every text of the template for this product.
     ///
     /// - Throws: ``DiagnosticError`` listing each variable that does not resolve for the product.
-    public func render(_ product: Product, subject: String? = nil) throws(DiagnosticError) -> TemplateRenderer.Rendered {
+    /// - Parameter subject: Named in messages; made only when there is one to write.
+    public func render(_ product: Product, subject: @autoclosure () -> String? = nil) throws(DiagnosticError) -> TemplateRenderer.Rendered {
         let root: RenderContext.Members = ["brand": brand, "product": RenderContext.productValue(product, fields: productFields), "locale": locale]
         func fullPath() throws(DiagnosticError) -> TemplateRenderer.Rendered {
             let context = RenderContext(root: ["brand": brand, "product": root["product"]!, "locale": locale], sharedPartKey: sharedPartKey)
-            return try TemplateRenderer.render(template, context: context, subject: subject)
+            return try TemplateRenderer.render(template, context: context, subject: subject())
         }
         if needsFullPath || isRefused { return try fullPath() }
         var rendered: [String?] = []

@@ -123,7 +123,8 @@ public final class Planner: @unchecked Sendable {
     let instanceID = UUID().uuidString
     private let productImagesCaptionTokens: Int
     private let templatePlansLock = NSLock()
-    private var templatePlans: [TemplatePlanKey: [TemplatePlan]] = [:]
+    /// Few (templates × locales), and compared faster than their keys would hash.
+    private var templatePlans: [TemplatePlan] = []
 
     public init(brand: BrandGuide, models: ModelCatalog = ModelCatalog(), options: Options = Options()) {
         self.brand = brand
@@ -240,6 +241,7 @@ public final class Planner: @unchecked Sendable {
     /// never name the product, the system instruction, the brand's images, the request's fixed parts.
     final class TemplatePlan: @unchecked Sendable {
         let template: PromptTemplate
+        let locale: String
         let modelID: String
         let profile: ModelProfile?
         /// Why no unit of this template can be planned (unknown model, a template the model cannot serve).
@@ -263,6 +265,7 @@ public final class Planner: @unchecked Sendable {
         init(template: PromptTemplate, locale: String, planner: Planner) {
             let options = planner.options
             self.template = template
+            self.locale = locale
             modelID = template.model ?? options.defaultModel
             let profile = planner.models.profile(modelID)
             self.profile = profile
@@ -317,17 +320,11 @@ public final class Planner: @unchecked Sendable {
         var captionTokens: Int
     }
 
-    private struct TemplatePlanKey: Hashable {
-        var templateID: String
-        var version: String
-        var locale: String
-    }
-
     /// The shared plan for a template and locale, made on first use.
     func templatePlan(_ template: PromptTemplate, locale: String) -> TemplatePlan {
-        let key = TemplatePlanKey(templateID: template.id, version: template.version, locale: locale)
+        func known() -> TemplatePlan? { templatePlans.first { $0.locale == locale && $0.template == template } }
         templatePlansLock.lock()
-        if let found = templatePlans[key]?.first(where: { $0.template == template }) {
+        if let found = known() {
             templatePlansLock.unlock()
             return found
         }
@@ -335,8 +332,8 @@ public final class Planner: @unchecked Sendable {
         let made = TemplatePlan(template: template, locale: locale, planner: self)
         templatePlansLock.lock()
         defer { templatePlansLock.unlock() }
-        if let found = templatePlans[key]?.first(where: { $0.template == template }) { return found }
-        templatePlans[key, default: []].append(made)
+        if let found = known() { return found }
+        templatePlans.append(made)
         return made
     }
 
@@ -386,9 +383,14 @@ public final class Planner: @unchecked Sendable {
 
     /// Remote product photos: referenced by URL here; the run fetches and inlines them.
     private func productImages(_ product: Product, limit: Int, counter: TokenCounter) -> ImageSection {
-        let links = Array(([product.imageLink].compactMap { $0 } + product.additionalImageLinks).prefix(max(limit, 1)))
-        let parts = links.map { Part(fileData: .init(mimeType: MimeType.forPath($0), fileUri: $0)) }
-        return ImageSection(parts: parts, caption: links.isEmpty ? "" : Self.productImagesCaption, captionTokens: links.isEmpty ? 0 : productImagesCaptionTokens)
+        let limit = max(limit, 1)
+        var parts: [Part] = []
+        parts.reserveCapacity(min(limit, product.additionalImageLinks.count + 1))
+        for link in CollectionOfOne(product.imageLink).compactMap({ $0 }) + product.additionalImageLinks {
+            guard parts.count < limit else { break }
+            parts.append(Part(fileData: .init(mimeType: MimeType.forPath(link), fileUri: link)))
+        }
+        return ImageSection(parts: parts, caption: parts.isEmpty ? "" : Self.productImagesCaption, captionTokens: parts.isEmpty ? 0 : productImagesCaptionTokens)
     }
 
     static let productImagesCaption = "Photos of the actual product follow; keep its shape, colour and details."

@@ -21,7 +21,7 @@ public enum ParallelPlanning {
 
     /// Units planned per batch: enough to keep the workers busy, few enough to keep memory flat.
     public static let batchSize = 512
-    /// Units a worker takes at a time.
+    /// Units a worker takes at a time, and encodes into one pair of buffers.
     static let chunkSize = 16
 
     /// Plans every unit `next` yields (nil at the end) and writes it.
@@ -68,7 +68,7 @@ public enum ParallelPlanning {
                     defer { inFlight.signal() }
                     guard writeError.value == nil else { return }
                     do {
-                        for (plan, encoded) in planned { try output.value.write(plan, lines: encoded) }
+                        for chunk in planned { try output.value.write(chunk.plans, lines: chunk.lines) }
                         progress?(output.value.summary.units)
                     } catch {
                         writeError.record(error)
@@ -101,23 +101,31 @@ public enum ParallelPlanning {
         return Batch(units: units, isLast: false)
     }
 
-    /// Plans and encodes a batch on `workers` threads; results in the batch's order.
-    private static func plan(_ units: [Unit], planner: Planner, workers: Int) -> [(UnitPlan, PlanWriter.EncodedLines)] {
-        var results = [(UnitPlan, PlanWriter.EncodedLines)?](repeating: nil, count: units.count)
+    /// Plans and encodes a batch on `workers` threads, a chunk at a time; chunks in the batch's order.
+    private static func plan(_ units: [Unit], planner: Planner, workers: Int) -> [(plans: [UnitPlan], lines: PlanWriter.EncodedLines)] {
+        let chunks = (units.count + chunkSize - 1) / chunkSize
+        var results = [(plans: [UnitPlan], lines: PlanWriter.EncodedLines)?](repeating: nil, count: chunks)
         results.withUnsafeMutableBufferPointer { slots in
             let slots = UncheckedBuffer(slots)
-            // Workers take the next few units as they finish, so one that the reader or the writer
+            // Workers take the next chunk as they finish, so one that the reader or the writer
             // kept off its core does not leave the other waiting at the end of the batch.
             let next = Atomic<Int>(0)
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
                 let strings = EscapedStrings()
                 while true {
-                    let first = next.wrappingAdd(chunkSize, ordering: .relaxed).oldValue
-                    guard first < units.count else { break }
-                    for index in first..<min(first + chunkSize, units.count) {
+                    let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard chunk < chunks else { break }
+                    let indices = chunk * chunkSize..<min((chunk + 1) * chunkSize, units.count)
+                    var plans: [UnitPlan] = []
+                    plans.reserveCapacity(indices.count)
+                    // One pair of buffers for the chunk's lines: the writer takes them as they are.
+                    var lines = PlanWriter.EncodedLines(reservingForUnits: indices.count)
+                    for index in indices {
                         let plan = planner.plan(units[index].template, product: units[index].product, locale: units[index].locale)
-                        slots.buffer[index] = (plan, PlanWriter.encode(plan, strings: strings))
+                        lines.append(plan, strings: strings)
+                        plans.append(plan)
                     }
+                    slots.buffer[chunk] = (plans, lines)
                 }
             }
         }

@@ -1,11 +1,11 @@
 import Foundation
-public import GeminiKit
+import GeminiKit
 
 /// Writes a plan's two JSON lines per unit by hand, with sorted keys as `WireCoding.encoder()`
 /// writes them. `JSONEncoder`'s keyed containers cost a fifth of planning; this writes the same
 /// JSON (same keys, same values: `PlanLineWriterTests` decodes both and compares, with every
 /// optional field set) at a fraction of the cost.
-public struct PlanLineWriter {
+struct PlanLineWriter {
     private(set) var bytes: [UInt8] = []
     private let strings: EscapedStrings?
 
@@ -21,19 +21,35 @@ public struct PlanLineWriter {
 
     // MARK: - The two lines
 
-    public static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings? = nil) -> [UInt8] {
-        var writer = PlanLineWriter(strings: strings)
+    static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings? = nil) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 << 10)
+        appendRequestLine(to: &bytes, unit: unit, model: model, request: request, strings: strings)
+        return bytes
+    }
+
+    static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 << 10)
+        appendReportLine(to: &bytes, unit: unit, model: model, failure: failure, budget: budget)
+        return bytes
+    }
+
+    static func appendRequestLine(to bytes: inout [UInt8], unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings?) {
+        var writer = PlanLineWriter(handingOver: bytes, strings: strings)
+        bytes = []
         writer.object { object in
             object.field("model") { $0.string(model) }
             object.field("request") { $0.request(request) }
             object.field("unit") { $0.unit(unit) }
         }
         writer.bytes.append(0x0A)
-        return writer.bytes
+        swap(&bytes, &writer.bytes)
     }
 
-    public static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) -> [UInt8] {
-        var writer = PlanLineWriter(reservingCapacity: 2 << 10)
+    static func appendReportLine(to bytes: inout [UInt8], unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) {
+        var writer = PlanLineWriter(handingOver: bytes, strings: nil)
+        bytes = []
         writer.object { object in
             object.field("budget") { $0.report(budget) }
             if let failure { object.field("failure") { $0.string(failure) } }
@@ -41,7 +57,7 @@ public struct PlanLineWriter {
             object.field("unit") { $0.unit(unit) }
         }
         writer.bytes.append(0x0A)
-        return writer.bytes
+        swap(&bytes, &writer.bytes)
     }
 
     // MARK: - Types
@@ -212,7 +228,8 @@ public struct PlanLineWriter {
         var object = ObjectWriter(writer: PlanLineWriter(handingOver: bytes, strings: strings))
         bytes = []
         body(&object)
-        bytes = object.writer.bytes
+        // A swap, not a copy of the reference: appending to a buffer two variables hold copies it.
+        swap(&bytes, &object.writer.bytes)
         bytes.append(UInt8(ascii: "}"))
     }
 
@@ -278,7 +295,7 @@ public struct PlanLineWriter {
     }
 
     /// `value` as a JSON string, quotes included.
-    public static func escaped(_ value: String) -> [UInt8] {
+    static func escaped(_ value: String) -> [UInt8] {
         var writer = PlanLineWriter(reservingCapacity: value.utf8.count + 2)
         writer.escape(value)
         return writer.bytes
@@ -339,8 +356,7 @@ public struct PlanLineWriter {
 /// unit of a template and locale, and copying its escaped bytes is cheaper than escaping it again.
 /// A string is kept once it has been seen twice, so the product's own texts never crowd it out.
 /// Holding the strings keeps their storage alive, so an address never comes to mean another text.
-public final class EscapedStrings {
-    public init() {}
+final class EscapedStrings {
     private struct Entry {
         var text: String
         var address: UnsafeRawPointer
@@ -355,7 +371,7 @@ public final class EscapedStrings {
     /// Shorter strings are escaped faster than they are looked up.
     private static let minimumLength = 48
 
-    public func escaped(_ text: String) -> [UInt8]? {
+    func escaped(_ text: String) -> [UInt8]? {
         guard text.utf8.count >= Self.minimumLength,
             let (address, count) = text.utf8.withContiguousStorageIfAvailable({ ($0.baseAddress.map(UnsafeRawPointer.init), $0.count) }),
             let address

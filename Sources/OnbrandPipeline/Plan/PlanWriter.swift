@@ -76,32 +76,64 @@ public final class PlanWriter {
         var budget: BudgetReport
     }
 
-    /// A unit's two lines, encoded; any thread may make them.
+    /// The lines of one or more units, in order, encoded; any thread may make them.
     public struct EncodedLines: Sendable {
-        var request: [UInt8]?
-        var report: [UInt8]
-        /// Bytes of both lines.
-        public var byteCount: Int { (request?.count ?? 0) + report.count }
+        /// Request lines (none for a unit that failed).
+        var requests: [UInt8] = []
+        var reports: [UInt8] = []
+        /// Bytes of both files' lines.
+        public var byteCount: Int { requests.count + reports.count }
+
+        init(reservingForUnits units: Int = 1) {
+            requests.reserveCapacity(units * 6 << 10)
+            reports.reserveCapacity(units * 3 << 9)
+        }
+
+        /// Appends a plan's lines.
+        mutating func append(_ plan: UnitPlan, strings: EscapedStrings?) {
+            if let request = plan.request {
+                PlanLineWriter.appendRequestLine(to: &requests, unit: plan.unit, model: plan.model, request: request, strings: strings)
+            }
+            PlanLineWriter.appendReportLine(to: &reports, unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report)
+        }
     }
 
     /// Encodes a plan's lines without touching the writer's state, so workers can encode in parallel.
     public static func encode(_ plan: UnitPlan) -> EncodedLines {
-        encode(plan, strings: nil)
+        var lines = EncodedLines()
+        lines.append(plan, strings: nil)
+        return lines
     }
 
-    /// Encodes with a worker's cache of escaped strings.
-    static func encode(_ plan: UnitPlan, strings: EscapedStrings?) -> EncodedLines {
-        EncodedLines(
-            request: plan.request.map { PlanLineWriter.requestLine(unit: plan.unit, model: plan.model, request: $0, strings: strings) },
-            report: PlanLineWriter.reportLine(unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report))
+    /// Encodes plans one after another, as a planning worker does (repeated strings escaped once).
+    public static func encode(_ plans: some Sequence<UnitPlan>) -> EncodedLines {
+        let strings = EscapedStrings()
+        var lines = EncodedLines()
+        for plan in plans { lines.append(plan, strings: strings) }
+        return lines
     }
 
     public func write(_ plan: UnitPlan) throws {
-        try write(plan, lines: Self.encode(plan))
+        try write(CollectionOfOne(plan), lines: Self.encode(plan))
     }
 
-    /// Adds a plan whose lines were encoded already (in order: the plan's lines follow the catalog).
-    public func write(_ plan: UnitPlan, lines: EncodedLines) throws {
+    /// Adds plans whose lines were encoded already, `lines` holding theirs in the same order
+    /// (plans come in catalog order).
+    public func write(_ plans: some Collection<UnitPlan>, lines: EncodedLines) throws {
+        for plan in plans { count(plan) }
+        if pendingRequests.count + pendingReports.count + lines.byteCount < Self.flushSize {
+            pendingRequests.append(contentsOf: lines.requests)
+            pendingReports.append(contentsOf: lines.reports)
+            return
+        }
+        // Large enough to go as they are, without a copy.
+        try flush()
+        try Self.write(lines.requests, to: requests)
+        try Self.write(lines.reports, to: reports)
+    }
+
+    /// Adds a plan to the summary.
+    private func count(_ plan: UnitPlan) {
         summary.units += 1
         summary.isExact = plan.report.isExact
         let key = "\(plan.unit.templateID)\u{0}\(plan.unit.locale)"
@@ -114,7 +146,7 @@ public final class PlanWriter {
             summary.groups.append(PlanSummary.Group(templateID: plan.unit.templateID, locale: plan.unit.locale))
         }
         summary.groups[index].units += 1
-        if let request = plan.request {
+        if plan.request != nil {
             summary.planned += 1
             summary.inputTokens += plan.report.inputTokens
             summary.inputImages += plan.report.inputImages
@@ -125,8 +157,6 @@ public final class PlanWriter {
             summary.groups[index].inputTokens += plan.report.inputTokens
             summary.groups[index].costUSD += plan.report.costUSD
             if plan.report.needsExactCount { summary.needsExactCount += 1 }
-            _ = request
-            if let line = lines.request { pendingRequests.append(contentsOf: line) }
         } else {
             summary.failed += 1
             summary.groups[index].failed += 1
@@ -136,8 +166,6 @@ public final class PlanWriter {
             if section.outcome == .trimmed { summary.trimmedSections += 1 }
             if section.outcome == .dropped { summary.droppedSections += 1 }
         }
-        pendingReports.append(contentsOf: lines.report)
-        if pendingRequests.count + pendingReports.count >= Self.flushSize { try flush() }
     }
 
     private func flush() throws {

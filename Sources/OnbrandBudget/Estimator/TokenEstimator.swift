@@ -175,7 +175,8 @@ final class LineMemo {
     ) -> Cuts? {
         guard range.count >= minimumLength else { return nil }
         let stretch = UnsafeBufferPointer(rebasing: bytes[range])
-        return cuts(of: stretch) ?? (isSecondSighting(stretch) ? remember(stretch, cutting(bytes, range)) : nil)
+        let hash = Self.hash(stretch)
+        return cuts(of: stretch, hash: hash) ?? (isSecondSighting(hash) ? remember(stretch, hash: hash, cutting(bytes, range)) : nil)
     }
 
     /// Where the line that starts at `start` ends, its line break included.
@@ -224,8 +225,8 @@ final class LineMemo {
     private var arena: [UInt8] = []
     private var count = 0
 
-    func cuts(of line: UnsafeBufferPointer<UInt8>) -> Cuts? {
-        let hash = Self.hash(line)
+    /// - Parameter hash: The line's ``hash(_:)``.
+    func cuts(of line: UnsafeBufferPointer<UInt8>, hash: Int) -> Cuts? {
         var index = hash & (slots.count - 1)
         while let entry = slots[index] {
             if entry.hash == hash, entry.length == line.count,
@@ -243,8 +244,8 @@ final class LineMemo {
     private var seenCount = 0
 
     /// Whether the line was met before (by hash: at worst a line is remembered a sighting early).
-    func isSecondSighting(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        let hash = Self.hash(line) | 1
+    func isSecondSighting(_ lineHash: Int) -> Bool {
+        let hash = lineHash | 1
         let mask = seenOnce.count - 1
         var index = (hash >> 7) & mask
         while seenOnce[index] != 0 {
@@ -261,13 +262,12 @@ final class LineMemo {
         return false
     }
 
-    func remember(_ line: UnsafeBufferPointer<UInt8>, _ cuts: Cuts) -> Cuts {
+    func remember(_ line: UnsafeBufferPointer<UInt8>, hash: Int, _ cuts: Cuts) -> Cuts {
         if count >= Self.capacity || arena.count + line.count > 1 << 22 {
             slots = [Entry?](repeating: nil, count: Self.capacity * 2)
             arena.removeAll(keepingCapacity: true)
             count = 0
         }
-        let hash = Self.hash(line)
         var index = hash & (slots.count - 1)
         while slots[index] != nil { index = (index + 1) & (slots.count - 1) }
         slots[index] = Entry(hash: hash, offset: arena.count, length: line.count, cuts: cuts)
@@ -277,7 +277,7 @@ final class LineMemo {
     }
 
     /// Eight bytes a step: lines are hashed on every look-up, seen or not.
-    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var hash: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(bytes.count)
         let raw = UnsafeRawBufferPointer(bytes)
         var offset = 0

@@ -79,13 +79,23 @@ struct FastTemplate: Sendable {
     ///   ``TemplateRenderer``'s check would report it.
     func render(_ root: [String: RenderContext.Value], strict: Bool, trace: inout RenderTrace) -> String? {
         var output: [UInt8] = []
-        return render(RenderContext.Members(root), strict: strict, trace: &trace, into: &output) ? String(decoding: output, as: UTF8.self) : nil
+        var stack: [RenderContext.Value] = []
+        return render(RenderContext.Members(root), strict: strict, trace: &trace, into: &output, stack: &stack)
+            ? String(decoding: output, as: UTF8.self) : nil
     }
 
     /// Renders as ``render(_:strict:trace:)`` does, appending the text's UTF-8 to `output`
     /// (whatever it holds is left before it); `false` where that gives `nil`.
-    func render(_ root: RenderContext.Members, strict: Bool, trace: inout RenderTrace, into output: inout [UInt8]) -> Bool {
-        var stack: [RenderContext.Value] = [.map(root)]
+    ///
+    /// - Parameter stack: Scratch space for the context stack, left empty; a caller rendering
+    ///   many texts passes the same one, so that it is allocated once.
+    func render(
+        _ root: RenderContext.Members, strict: Bool, trace: inout RenderTrace, into output: inout [UInt8],
+        stack: inout [RenderContext.Value]
+    ) -> Bool {
+        stack.removeAll(keepingCapacity: true)
+        stack.append(.map(root))
+        defer { stack.removeAll(keepingCapacity: true) }
         var walk = Walk(strict: strict, trace: trace)
         defer { trace = walk.trace }
         return walk.render(nodes, &stack, &output)

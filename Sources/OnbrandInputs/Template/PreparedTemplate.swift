@@ -120,6 +120,9 @@ public final class PreparedTemplate: @unchecked Sendable {
         // One buffer for every text of the product: each is rendered into it, then normalised out of it.
         var buffer: [UInt8] = []
         buffer.reserveCapacity(2048)
+        // And one context stack, with room for the sections a text nests.
+        var stack: [RenderContext.Value] = []
+        stack.reserveCapacity(8)
         for (index, text) in texts.enumerated() {
             switch text {
             case .absent:
@@ -129,7 +132,7 @@ public final class PreparedTemplate: @unchecked Sendable {
             case .perProduct(let reference, let fast):
                 var trace = RenderTrace()
                 buffer.removeAll(keepingCapacity: true)
-                guard fast.render(root, strict: true, trace: &trace, into: &buffer) else { return try fullPath() }
+                guard fast.render(root, strict: true, trace: &trace, into: &buffer, stack: &stack) else { return try fullPath() }
                 let text = buffer.withUnsafeBufferPointer { TemplateRenderer.normalize(utf8: $0) }
                 let key = Trace(text: index, decisions: trace)
                 if !isVerified(key) {

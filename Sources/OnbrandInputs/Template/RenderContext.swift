@@ -1,6 +1,8 @@
 /// The values a template is rendered with: `{brand, product, locale}`, as plain Sendable data.
 public struct RenderContext: Sendable, Hashable {
-    public indirect enum Value: Sendable, Hashable {
+    /// Not `indirect`: lists and maps keep their members in arrays already, and a boxed case
+    /// cost an allocation for every string of every product.
+    public enum Value: Sendable, Hashable {
         case string(String)
         case bool(Bool)
         case list([Value])
@@ -38,6 +40,7 @@ public struct RenderContext: Sendable, Hashable {
         public init() {}
 
         public init(dictionaryLiteral elements: (String, Value)...) {
+            reserveCapacity(elements.count)
             for (key, value) in elements { self[key] = value }
         }
 
@@ -136,6 +139,7 @@ public struct RenderContext: Sendable, Hashable {
 
     private static func map(_ pairs: [(String, Value?)]) -> Value {
         var members = Members()
+        members.reserveCapacity(pairs.count)
         for (key, value) in pairs {
             if let value { members[key] = value }
         }

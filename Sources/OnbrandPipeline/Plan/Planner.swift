@@ -107,7 +107,13 @@ public final class Planner: @unchecked Sendable {
 
     /// The template's alt-text instruction, then the contract the run parses the answer by.
     static func fullAltTextInstruction(_ instruction: String?) -> String {
-        (instruction.map { $0 + "\n" } ?? "") + altTextContract
+        guard let instruction else { return altTextContract }
+        var full = ""
+        full.reserveCapacity(instruction.utf8.count + 1 + altTextContract.utf8.count)
+        full += instruction
+        full += "\n"
+        full += altTextContract
+        return full
     }
 
     /// The line the run parses alt text back from; appended to every alt-text instruction.
@@ -205,7 +211,7 @@ public final class Planner: @unchecked Sendable {
                     tokens: placement.tokens, fullTokens: placement.fullTokens, reason: placement.reason))
         }
         var parts: [Part] = []
-        parts.reserveCapacity(items.count + 4)
+        parts.reserveCapacity(items.count + imagesByItem.reduce(0) { $0 + ($1?.count ?? 0) })
         var images = 0
         for (index, placement) in packed.placements.enumerated() where placement.outcome != .dropped {
             if !placement.text.isEmpty { parts.append(Part(text: placement.text)) }
@@ -386,10 +392,11 @@ public final class Planner: @unchecked Sendable {
         let limit = max(limit, 1)
         var parts: [Part] = []
         parts.reserveCapacity(min(limit, product.additionalImageLinks.count + 1))
-        for link in CollectionOfOne(product.imageLink).compactMap({ $0 }) + product.additionalImageLinks {
-            guard parts.count < limit else { break }
-            parts.append(Part(fileData: .init(mimeType: MimeType.forPath(link), fileUri: link)))
+        func add(_ link: String) {
+            if parts.count < limit { parts.append(Part(fileData: .init(mimeType: MimeType.forPath(link), fileUri: link))) }
         }
+        if let link = product.imageLink { add(link) }
+        for link in product.additionalImageLinks { add(link) }
         return ImageSection(parts: parts, caption: parts.isEmpty ? "" : Self.productImagesCaption, captionTokens: parts.isEmpty ? 0 : productImagesCaptionTokens)
     }
 

@@ -68,6 +68,32 @@ import Testing
         }
     }
 
+    /// Chunks of lines written as they are (past the writer's 1 MB buffer) and plans written one by
+    /// one give the same files.
+    @Test func chunkedWritingMatchesWritingOneByOne() throws {
+        let (brand, products) = try Self.northwind()
+        let template = try Self.template("catalog-packshot.xml")
+        let units = (0..<8).flatMap { _ in
+            products.flatMap { product in brand.localeCodes.map { ParallelPlanning.Unit(template: template, product: product, locale: $0) } }
+        }
+        try TestFiles.withTemporaryDirectory { directory in
+            let planner = Planner(brand: brand)
+            let oneByOne = try PlanWriter(directory: directory.appendingPathComponent("one"))
+            for unit in units { try oneByOne.write(planner.plan(unit.template, product: unit.product, locale: unit.locale)) }
+            _ = try oneByOne.finish()
+            let chunked = try PlanWriter(directory: directory.appendingPathComponent("chunks"))
+            var pending = units.reversed() as [ParallelPlanning.Unit]
+            try ParallelPlanning.run(planner: planner, writer: chunked, workers: 2) { pending.popLast() }
+            _ = try chunked.finish()
+            for file in ["requests.jsonl", "budget.jsonl"] {
+                let one = try Data(contentsOf: directory.appendingPathComponent("one").appendingPathComponent(file))
+                let chunks = try Data(contentsOf: directory.appendingPathComponent("chunks").appendingPathComponent(file))
+                #expect(one == chunks, "\(file)")
+                if file == "requests.jsonl" { #expect(one.count > 2 << 20, "past the writer's buffer: \(one.count) bytes") }
+            }
+        }
+    }
+
     @Test func groundedTemplatesAskForWebAndImageSearch() throws {
         let (brand, products) = try Self.northwind()
         let plan = Planner(brand: brand).plan(try Self.template("lifestyle-trends.xml"), product: products[0], locale: "en-US")

@@ -98,8 +98,8 @@ public struct TokenEstimator: Sendable {
     }
 
     /// One greedy cut at `start`, looking no further than `limit`. `isOpen` when the look-ahead
-    /// reached `limit` while what it had read could still grow into a longer piece: beyond a
-    /// line's end the cut may come out differently.
+    /// reached `limit` while what it had read could still grow into a longer piece: beyond the end
+    /// of a line or sentence the cut may come out differently.
     @inline(__always) private func nextCut(
         _ bytes: UnsafeBufferPointer<UInt8>, at start: Int, before limit: Int
     ) -> (pieces: Int, next: Int, isOpen: Bool) {
@@ -154,8 +154,8 @@ public struct TokenEstimator: Sendable {
     }
 }
 
-/// Lines a thread has cut before, by their bytes, with the pieces of their cuts up to the last
-/// one that could reach into the next line. Bounded: forgotten all at once when full.
+/// Lines (or sentences) a thread has cut before, by their bytes, with the pieces of their cuts up
+/// to the last one that could reach beyond them. Bounded: forgotten all at once when full.
 final class LineMemo {
     /// Sentences, kept apart from lines so that neither crowds the other out.
     private(set) lazy var sentences: LineMemo = LineMemo(minimumLength: 32)
@@ -196,6 +196,8 @@ final class LineMemo {
     /// Where the sentence that starts at `start` ends: before the space that starts the next
     /// one, or with its line.
     static func sentenceEnd(after start: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        // A blank line is a sentence of its own, so what is remembered never depends on what came before.
+        if bytes[start] == 0x0A { return start + 1 }
         var position = start + 1
         while position < bytes.count {
             let byte = bytes[position]
@@ -208,7 +210,7 @@ final class LineMemo {
 
     struct Cuts {
         var pieces: Int
-        /// Bytes of the line the pieces cover; the rest is cut in context.
+        /// Bytes of the line or sentence the pieces cover; the rest is cut in context.
         var length: Int
     }
 

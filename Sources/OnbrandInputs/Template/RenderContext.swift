@@ -45,8 +45,7 @@ public struct RenderContext: Sendable, Hashable {
         }
 
         public init(_ dictionary: [String: Value]) {
-            keys.reserveCapacity(dictionary.count)
-            values.reserveCapacity(dictionary.count)
+            reserveCapacity(dictionary.count)
             for (key, value) in dictionary { append(key, value) }
         }
 
@@ -235,7 +234,8 @@ public struct RenderContext: Sendable, Hashable {
     static func productValue(_ product: Product, fields: ProductFields) -> Value {
         var members = Members()
         members.reserveCapacity(fields.builders.count + (fields.includesCustomLabels ? product.customLabels.count : 0))
-        // The builders' names are distinct, and none is a `custom_label_N`.
+        // The builders' names are distinct; when they include `custom_label_N` names,
+        // `includesCustomLabels` is off, so no name is added twice.
         for (name, build) in fields.builders {
             if let value = build(product) { members.append(name, value) }
         }

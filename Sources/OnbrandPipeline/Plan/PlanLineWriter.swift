@@ -36,27 +36,34 @@ struct PlanLineWriter {
     }
 
     static func appendRequestLine(to bytes: inout [UInt8], unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings?) {
-        var writer = PlanLineWriter(handingOver: bytes, strings: strings)
-        bytes = []
-        writer.object { object in
-            object.field("model") { $0.string(model) }
-            object.field("request") { $0.request(request) }
-            object.field("unit") { $0.unit(unit) }
+        write(into: &bytes, strings: strings) { writer in
+            writer.object { object in
+                object.field("model") { $0.string(model) }
+                object.field("request") { $0.request(request) }
+                object.field("unit") { $0.unit(unit) }
+            }
+            writer.bytes.append(0x0A)
         }
-        writer.bytes.append(0x0A)
-        swap(&bytes, &writer.bytes)
     }
 
     static func appendReportLine(to bytes: inout [UInt8], unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) {
-        var writer = PlanLineWriter(handingOver: bytes, strings: nil)
-        bytes = []
-        writer.object { object in
-            object.field("budget") { $0.report(budget) }
-            if let failure { object.field("failure") { $0.string(failure) } }
-            object.field("model") { $0.string(model) }
-            object.field("unit") { $0.unit(unit) }
+        write(into: &bytes, strings: nil) { writer in
+            writer.object { object in
+                object.field("budget") { $0.report(budget) }
+                if let failure { object.field("failure") { $0.string(failure) } }
+                object.field("model") { $0.string(model) }
+                object.field("unit") { $0.unit(unit) }
+            }
+            writer.bytes.append(0x0A)
         }
-        writer.bytes.append(0x0A)
+    }
+
+    /// Appends to `bytes` through a writer that holds the buffer meanwhile: handed over and swapped
+    /// back, never shared, since appending to a buffer two variables hold copies all of it first.
+    private static func write(into bytes: inout [UInt8], strings: EscapedStrings?, _ body: (inout PlanLineWriter) -> Void) {
+        var writer = PlanLineWriter(handingOver: bytes, strings: strings)
+        bytes = []
+        body(&writer)
         swap(&bytes, &writer.bytes)
     }
 
@@ -88,7 +95,6 @@ struct PlanLineWriter {
 
     mutating func part(_ part: Part) {
         // The common parts, a text or a file reference alone, without the object helpers.
-        // (`case nil` tests rather than `== nil`, which copied the part.)
         if case nil = part.fileData, case nil = part.inlineData, case nil = part.thought, case nil = part.thoughtSignature, let text = part.text {
             literal(#"{"text":"#)
             string(text)
@@ -224,11 +230,10 @@ struct PlanLineWriter {
 
     mutating func object(_ body: (inout ObjectWriter) -> Void) {
         bytes.append(UInt8(ascii: "{"))
-        // Hand the buffer over and back, so that it is never shared while written (no copies).
+        // Handed over and swapped back, as in `write(into:strings:_:)`.
         var object = ObjectWriter(writer: PlanLineWriter(handingOver: bytes, strings: strings))
         bytes = []
         body(&object)
-        // A swap, not a copy of the reference: appending to a buffer two variables hold copies it.
         swap(&bytes, &object.writer.bytes)
         bytes.append(UInt8(ascii: "}"))
     }
@@ -273,8 +278,8 @@ struct PlanLineWriter {
         }
     }
 
-    /// Whether any of eight bytes is a control character, a quote or a backslash; may answer yes
-    /// when none is (a borrow from a byte that is one), never no when one is.
+    /// Whether any of eight bytes is a control character, a quote or a backslash (exact for the
+    /// word as a whole; a borrow only blurs which of its bytes is the one).
     @inline(__always)
     private static func mayNeedEscaping(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
@@ -317,7 +322,7 @@ struct PlanLineWriter {
                 }
                 let end = min(index + 8, count)
                 while index < end, !Self.needsEscaping(base[index]) { index += 1 }
-                guard index < end else { continue }
+                guard index < end else { continue }  // the string's last bytes, none to escape
                 bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: index - start))
                 appendEscaped(base[index])
                 index += 1

@@ -85,8 +85,8 @@ public final class PlanWriter {
         public var byteCount: Int { requests.count + reports.count }
 
         init(reservingForUnits units: Int = 1) {
-            requests.reserveCapacity(units * 6 << 10)
-            reports.reserveCapacity(units * 3 << 9)
+            requests.reserveCapacity(units * (6 << 10))
+            reports.reserveCapacity(units * (3 << 9))
         }
 
         /// Appends a plan's lines.
@@ -98,7 +98,7 @@ public final class PlanWriter {
         }
     }
 
-    /// Encodes a plan's lines without touching the writer's state, so workers can encode in parallel.
+    /// Encodes a plan's lines without touching the writer's state (any thread may).
     public static func encode(_ plan: UnitPlan) -> EncodedLines {
         var lines = EncodedLines()
         lines.append(plan, strings: nil)
@@ -118,7 +118,8 @@ public final class PlanWriter {
     }
 
     /// Adds plans whose lines were encoded already, `lines` holding theirs in the same order
-    /// (plans come in catalog order).
+    /// (plans come in catalog order). After it throws, the writer is spent: its summary may count
+    /// units whose lines were not written, and ``finish()`` must not be called.
     public func write(_ plans: some Collection<UnitPlan>, lines: EncodedLines) throws {
         for plan in plans { count(plan) }
         if pendingRequests.count + pendingReports.count + lines.byteCount < Self.flushSize {

@@ -261,8 +261,9 @@ public final class Planner: @unchecked Sendable {
         let systemInstruction: Content
         let systemTokens: Int
         let sharedSections: [(text: String, tokens: Int)?]
-        /// The alt-text instruction when it never names the product: as rendered, with the contract, and counted.
-        let altInstruction: (rendered: String, full: String, tokens: Int)?
+        /// The alt-text instruction when it is the same for every product (it never names the
+        /// product, or there is none): as rendered, with the contract, and counted.
+        let altInstruction: (rendered: String?, full: String, tokens: Int)?
         /// Reference-image and logo sections, by section index.
         let brandImages: [Int: ImageSection]
         let tools: [Tool]?
@@ -297,7 +298,8 @@ public final class Planner: @unchecked Sendable {
                 locale: RenderContext.localeValue(planner.brand, code: locale),
                 sharedPartKey: "\(planner.instanceID)|\(locale)|\(template.channel ?? "")")
             sharedSections = prepared.sharedSectionTexts.map { text in text.map { ($0, options.counter.count($0)) } }
-            altInstruction = prepared.sharedAltTextInstruction.map { rendered in
+            let sharedAlt: String?? = template.altText.instruction == nil ? .some(nil) : prepared.sharedAltTextInstruction.map { .some($0) }
+            altInstruction = sharedAlt.map { rendered in
                 let full = Planner.fullAltTextInstruction(rendered)
                 return (rendered, full, options.counter.count(full))
             }

@@ -215,41 +215,66 @@ final class LineMemo {
     }
 
     private static let capacity = 8192
+    /// The arena's size; a line is at most this long to be remembered, so offsets, lengths and
+    /// piece counts fit the packed slots.
+    private static let arenaLimit = 1 << 22
 
-    private struct Entry {
-        var hash: Int
-        var offset: Int
-        var length: Int
-        var cuts: Cuts
+    /// A remembered line in 16 bytes (`nil` slots of 48 bytes kept three memos out of the core's
+    /// cache): the hash's low 32 bits (odd, so never 0: 0 marks an empty slot) and the arena
+    /// offset; then the line's length, its pieces, and the bytes they cover, 21 bits each.
+    private struct Slot {
+        var tagAndOffset: UInt64 = 0
+        var lengths: UInt64 = 0
+
+        var isEmpty: Bool { tagAndOffset == 0 }
+        var tag: UInt32 { UInt32(truncatingIfNeeded: tagAndOffset >> 32) }
+        var offset: Int { Int(truncatingIfNeeded: tagAndOffset & 0xFFFF_FFFF) }
+        var length: Int { Int(truncatingIfNeeded: lengths & Self.field) }
+        var cuts: Cuts { Cuts(pieces: Int(truncatingIfNeeded: (lengths >> 21) & Self.field), length: Int(truncatingIfNeeded: lengths >> 42)) }
+
+        private static let field: UInt64 = (1 << 21) - 1
+
+        static func tag(_ hash: Int) -> UInt32 { UInt32(truncatingIfNeeded: hash) | 1 }
+
+        init() {}
+
+        init(hash: Int, offset: Int, length: Int, cuts: Cuts) {
+            tagAndOffset = UInt64(Self.tag(hash)) << 32 | UInt64(offset)
+            lengths = UInt64(length) | UInt64(cuts.pieces) << 21 | UInt64(cuts.length) << 42
+        }
     }
 
-    private var slots = [Entry?](repeating: nil, count: capacity * 2)
+    private var slots = [Slot](repeating: Slot(), count: capacity * 2)
     private var arena: [UInt8] = []
     private var count = 0
 
     /// - Parameter hash: The line's ``hash(_:)``.
     func cuts(of line: UnsafeBufferPointer<UInt8>, hash: Int) -> Cuts? {
+        let tag = Slot.tag(hash)
         var index = hash & (slots.count - 1)
-        while let entry = slots[index] {
-            if entry.hash == hash, entry.length == line.count,
-                arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + entry.offset, line.baseAddress!, line.count) == 0 })
+        while !slots[index].isEmpty {
+            let slot = slots[index]
+            if slot.tag == tag, slot.length == line.count,
+                arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + slot.offset, line.baseAddress!, line.count) == 0 })
             {
-                return entry.cuts
+                return slot.cuts
             }
             index = (index + 1) & (slots.count - 1)
         }
         return nil
     }
 
-    /// Hashes of lines met once (0: empty), open addressing; forgotten all at once when half full.
-    private var seenOnce = [Int](repeating: 0, count: capacity * 8)
+    /// 32 bits of the hashes of lines met once (0: empty), open addressing; forgotten all at once
+    /// when half full.
+    private var seenOnce = [UInt32](repeating: 0, count: capacity * 8)
     private var seenCount = 0
 
-    /// Whether the line was met before (by hash: at worst a line is remembered a sighting early).
+    /// Whether the line was met before (by 32 bits of its hash: at worst a line is remembered a
+    /// sighting early).
     func isSecondSighting(_ lineHash: Int) -> Bool {
-        let hash = lineHash | 1
+        let hash = Slot.tag(lineHash)
         let mask = seenOnce.count - 1
-        var index = (hash >> 7) & mask
+        var index = (lineHash >> 32) & mask
         while seenOnce[index] != 0 {
             if seenOnce[index] == hash { return true }
             index = (index + 1) & mask
@@ -257,7 +282,7 @@ final class LineMemo {
         if seenCount >= seenOnce.count / 2 {
             for slot in seenOnce.indices { seenOnce[slot] = 0 }
             seenCount = 0
-            index = (hash >> 7) & mask
+            index = (lineHash >> 32) & mask
         }
         seenOnce[index] = hash
         seenCount += 1
@@ -265,14 +290,15 @@ final class LineMemo {
     }
 
     func remember(_ line: UnsafeBufferPointer<UInt8>, hash: Int, _ cuts: Cuts) -> Cuts {
-        if count >= Self.capacity || arena.count + line.count > 1 << 22 {
-            slots = [Entry?](repeating: nil, count: Self.capacity * 2)
+        guard line.count <= Self.arenaLimit else { return cuts }
+        if count >= Self.capacity || arena.count + line.count > Self.arenaLimit {
+            slots = [Slot](repeating: Slot(), count: Self.capacity * 2)
             arena.removeAll(keepingCapacity: true)
             count = 0
         }
         var index = hash & (slots.count - 1)
-        while slots[index] != nil { index = (index + 1) & (slots.count - 1) }
-        slots[index] = Entry(hash: hash, offset: arena.count, length: line.count, cuts: cuts)
+        while !slots[index].isEmpty { index = (index + 1) & (slots.count - 1) }
+        slots[index] = Slot(hash: hash, offset: arena.count, length: line.count, cuts: cuts)
         arena.append(contentsOf: line)
         count += 1
         return cuts

@@ -46,7 +46,6 @@ public final class PlanWriter {
     private var pendingReports: [UInt8] = []
     private static let flushSize = 1 << 20
     public private(set) var summary = PlanSummary()
-    private var groupIndex: [String: Int] = [:]
 
     private var requestsURL: URL { directory.appendingPathComponent("requests.jsonl") }
     private var reportsURL: URL { directory.appendingPathComponent("budget.jsonl") }
@@ -137,13 +136,12 @@ public final class PlanWriter {
     private func count(_ plan: UnitPlan) {
         summary.units += 1
         summary.isExact = plan.report.isExact
-        let key = "\(plan.unit.templateID)\u{0}\(plan.unit.locale)"
+        // Few groups (templates × locales), whose strings are the units' own: a search beats hashing a key.
         let index: Int
-        if let known = groupIndex[key] {
+        if let known = summary.groups.firstIndex(where: { $0.templateID == plan.unit.templateID && $0.locale == plan.unit.locale }) {
             index = known
         } else {
             index = summary.groups.count
-            groupIndex[key] = index
             summary.groups.append(PlanSummary.Group(templateID: plan.unit.templateID, locale: plan.unit.locale))
         }
         summary.groups[index].units += 1

@@ -120,10 +120,17 @@ public enum ParallelPlanning {
                     plans.reserveCapacity(indices.count)
                     // One pair of buffers for the chunk's lines: the writer takes them as they are.
                     var lines = PlanWriter.EncodedLines(reservingForUnits: indices.count)
-                    for index in indices {
-                        let plan = planner.plan(units[index].template, product: units[index].product, locale: units[index].locale)
-                        lines.append(plan, strings: strings)
-                        plans.append(plan)
+                    units.withUnsafeBufferPointer { units in
+                        // Through the buffer, a unit's template and product are lent to the planner, not copied.
+                        for index in indices {
+                            var plan = planner.plan(units[index].template, product: units[index].product, locale: units[index].locale)
+                            lines.append(plan, strings: strings)
+                            // The writer counts budgets; the request is freed here, by the thread
+                            // that made it, rather than on the writer's (malloc's slow path).
+                            plan.request = nil
+                            plan.altTextInstruction = nil
+                            plans.append(plan)
+                        }
                     }
                     slots.buffer[chunk] = (plans, lines)
                 }

@@ -120,7 +120,8 @@ public final class PlanWriter {
     /// (plans come in catalog order). After it throws, the writer is spent: its summary may count
     /// units whose lines were not written, and ``finish()`` must not be called.
     public func write(_ plans: some Collection<UnitPlan>, lines: EncodedLines) throws {
-        for plan in plans { count(plan) }
+        // By index: each plan is lent to `count`, not copied (a copy retains every string in it).
+        for index in plans.indices { count(plans[index]) }
         if pendingRequests.count + pendingReports.count + lines.byteCount < Self.flushSize {
             pendingRequests.append(contentsOf: lines.requests)
             pendingReports.append(contentsOf: lines.reports)
@@ -145,7 +146,7 @@ public final class PlanWriter {
             summary.groups.append(PlanSummary.Group(templateID: plan.unit.templateID, locale: plan.unit.locale))
         }
         summary.groups[index].units += 1
-        if plan.request != nil {
+        if plan.failure == nil {
             summary.planned += 1
             summary.inputTokens += plan.report.inputTokens
             summary.inputImages += plan.report.inputImages

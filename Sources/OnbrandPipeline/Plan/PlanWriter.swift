@@ -1,5 +1,5 @@
 public import Foundation
-public import GeminiKit
+import GeminiKit
 
 /// Totals for a plan, and what a reader needs to act on it.
 public struct PlanSummary: Sendable, Codable {

@@ -128,9 +128,6 @@ public final class Planner: @unchecked Sendable {
     /// Distinguishes this planner's cached render parts from another brand's.
     let instanceID = UUID().uuidString
     private let productImagesCaptionTokens: Int
-    private let templatePlansLock = NSLock()
-    /// Few (templates × locales), and compared faster than their keys would hash.
-    private var templatePlans: [TemplatePlan] = []
 
     public init(brand: BrandGuide, models: ModelCatalog = ModelCatalog(), options: Options = Options()) {
         self.brand = brand
@@ -328,20 +325,16 @@ public final class Planner: @unchecked Sendable {
         var captionTokens: Int
     }
 
-    /// The shared plan for a template and locale, made on first use.
+    /// The plan for a template and locale, made on first use by each thread.
+    ///
+    /// Each thread has its own: every unit retains and releases the plan's strings and arrays (the
+    /// brand's texts, the system instruction), and two cores doing so on the same objects fight over
+    /// their reference counts.
     func templatePlan(_ template: PromptTemplate, locale: String) -> TemplatePlan {
-        func known() -> TemplatePlan? { templatePlans.first { $0.locale == locale && $0.template == template } }
-        templatePlansLock.lock()
-        if let found = known() {
-            templatePlansLock.unlock()
-            return found
-        }
-        templatePlansLock.unlock()
+        let ownPlans = ThreadTemplatePlans.forThisThread
+        if let found = ownPlans.plan(planner: instanceID, template: template, locale: locale) { return found }
         let made = TemplatePlan(template: template, locale: locale, planner: self)
-        templatePlansLock.lock()
-        defer { templatePlansLock.unlock() }
-        if let found = known() { return found }
-        templatePlans.append(made)
+        ownPlans.add(made, planner: instanceID)
         return made
     }
 
@@ -490,4 +483,37 @@ enum MimeType {
         if endsWith(".heic") { return "image/heic" }
         return "image/jpeg"
     }
+}
+
+/// A thread's own template plans (see ``Planner/templatePlan(_:locale:)``), for the last few
+/// planners it served; released with the thread.
+final class ThreadTemplatePlans {
+    private var plans: [(planner: String, plan: Planner.TemplatePlan)] = []
+    /// Enough for every template and locale of a plan; older planners' plans give way.
+    private static let limit = 64
+
+    func plan(planner: String, template: PromptTemplate, locale: String) -> Planner.TemplatePlan? {
+        plans.first { $0.planner == planner && $0.plan.locale == locale && $0.plan.template == template }?.plan
+    }
+
+    func add(_ plan: Planner.TemplatePlan, planner: String) {
+        if plans.count >= Self.limit { plans.removeFirst() }
+        plans.append((planner, plan))
+    }
+
+    static var forThisThread: ThreadTemplatePlans {
+        if let stored = pthread_getspecific(key) { return Unmanaged<ThreadTemplatePlans>.fromOpaque(stored).takeUnretainedValue() }
+        let plans = ThreadTemplatePlans()
+        pthread_setspecific(key, Unmanaged.passRetained(plans).toOpaque())
+        return plans
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { stored in
+            guard let stored else { return }
+            Unmanaged<ThreadTemplatePlans>.fromOpaque(stored).release()
+        }
+        return key
+    }()
 }

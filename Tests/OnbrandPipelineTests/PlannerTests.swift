@@ -94,6 +94,27 @@ import Testing
         }
     }
 
+    /// A thread keeps every template plan of the planner it serves, however many templates × locales
+    /// there are (a bounded cache that dropped them would make them again for every unit); only other
+    /// planners' plans give way.
+    @Test func threadsKeepEveryTemplatePlanOfTheCurrentPlanner() throws {
+        let (brand, _) = try Self.northwind()
+        let base = try Self.template("catalog-packshot.xml")
+        let planner = Planner(brand: brand)
+        let cache = ThreadTemplatePlans()
+        let templates = (0..<70).map { index in
+            var template = base
+            template.id = "packshot-\(index)"
+            return template
+        }
+        for template in templates { cache.add(Planner.TemplatePlan(template: template, locale: "en-US", planner: planner), planner: "current") }
+        #expect(templates.allSatisfy { cache.plan(planner: "current", template: $0, locale: "en-US") != nil })
+        cache.add(Planner.TemplatePlan(template: base, locale: "en-US", planner: planner), planner: "next")
+        #expect(cache.plan(planner: "next", template: base, locale: "en-US") != nil)
+        #expect(cache.plan(planner: "current", template: templates[0], locale: "en-US") == nil, "an older planner's plan gave way")
+        #expect(cache.plan(planner: "current", template: templates[1], locale: "en-US") != nil, "one at a time")
+    }
+
     @Test func groundedTemplatesAskForWebAndImageSearch() throws {
         let (brand, products) = try Self.northwind()
         let plan = Planner(brand: brand).plan(try Self.template("lifestyle-trends.xml"), product: products[0], locale: "en-US")

@@ -321,22 +321,9 @@ final class LineMemo {
         return Int(truncatingIfNeeded: hash ^ (hash >> 32))
     }
 
-    /// This thread's memo, made on first use and released with the thread.
-    static var forThisThread: LineMemo {
-        if let stored = pthread_getspecific(key) { return Unmanaged<LineMemo>.fromOpaque(stored).takeUnretainedValue() }
-        let memo = LineMemo()
-        pthread_setspecific(key, Unmanaged.passRetained(memo).toOpaque())
-        return memo
-    }
-
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { stored in
-            guard let stored else { return }
-            Unmanaged<LineMemo>.fromOpaque(stored).release()
-        }
-        return key
-    }()
+    /// This thread's memo.
+    static var forThisThread: LineMemo { memos.value }
+    private static let memos = PerThread { LineMemo() }
 }
 
 /// 64-bit FNV-1a over a piece's UTF-8 (with SentencePiece's "▁" as a space), kept to its top 40

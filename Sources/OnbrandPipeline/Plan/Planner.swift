@@ -489,7 +489,8 @@ enum MimeType {
 /// planners it served; released with the thread.
 final class ThreadTemplatePlans {
     private var plans: [(planner: String, plan: Planner.TemplatePlan)] = []
-    /// Enough for every template and locale of a plan; older planners' plans give way.
+    /// Past this, other planners' plans give way (never the current planner's: a plan with more
+    /// templates × locales than this would otherwise make them again for every unit).
     private static let limit = 64
 
     func plan(planner: String, template: PromptTemplate, locale: String) -> Planner.TemplatePlan? {
@@ -497,23 +498,10 @@ final class ThreadTemplatePlans {
     }
 
     func add(_ plan: Planner.TemplatePlan, planner: String) {
-        if plans.count >= Self.limit { plans.removeFirst() }
+        if plans.count >= Self.limit, let stale = plans.firstIndex(where: { $0.planner != planner }) { plans.remove(at: stale) }
         plans.append((planner, plan))
     }
 
-    static var forThisThread: ThreadTemplatePlans {
-        if let stored = pthread_getspecific(key) { return Unmanaged<ThreadTemplatePlans>.fromOpaque(stored).takeUnretainedValue() }
-        let plans = ThreadTemplatePlans()
-        pthread_setspecific(key, Unmanaged.passRetained(plans).toOpaque())
-        return plans
-    }
-
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { stored in
-            guard let stored else { return }
-            Unmanaged<ThreadTemplatePlans>.fromOpaque(stored).release()
-        }
-        return key
-    }()
+    static var forThisThread: ThreadTemplatePlans { perThread.value }
+    private static let perThread = PerThread { ThreadTemplatePlans() }
 }

@@ -52,6 +52,40 @@ import Testing
         }
     }
 
+    /// A line starts in a buffer of a few kilobytes and grows: an inline image of 300 KB and many
+    /// parts come out as the encoder writes them.
+    @Test func linesLongerThanTheFirstBufferGrow() throws {
+        let blob = String(repeating: "iVBORw0KGgoAAAANSUhEUg==", count: 12_500)
+        let parts = (0..<200).map { Part(text: "part \($0): \"quoted\" text\n") } + [Part(inlineData: .init(mimeType: "image/png", data: blob))]
+        let request = GenerateContentRequest(contents: [Content(role: "user", parts: parts)])
+        let unit = WorkUnit(productID: "p", templateID: "t", locale: "en-US")
+        let handWritten = PlanLineWriter.requestLine(unit: unit, model: "m", request: request)
+        let encoded = try WireCoding.encoder().encode(PlanWriter.RequestLine(unit: unit, model: "m", request: request))
+        #expect(handWritten.count > 300_000)
+        #expect(Array(handWritten.dropLast()) == Array(encoded), "byte for byte what the encoder writes")
+    }
+
+    /// Numbers are written digit by digit into room reserved for the longest: every length, both signs.
+    @Test func integersOfEveryLengthMatchTheEncoder() throws {
+        var values = [0, -1, Int.max, Int.min, Int.min + 1]
+        var power = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -power, -(power - 1)]
+        }
+        let unit = WorkUnit(productID: "p", templateID: "t", locale: "en-US")
+        for value in values {
+            let report = BudgetReport(
+                inputLimit: value, outputReserve: 0,
+                sections: [.init(id: "a", priority: "required", kind: "text", outcome: .included, tokens: value, fullTokens: value, reason: nil)],
+                inputTextTokens: value, inputImages: 0, inputImageTokens: 0, outputImageTokens: 0, outputTextTokens: 0,
+                costUSD: 0, batchCostUSD: 0, isExact: false, needsExactCount: false)
+            let handWritten = PlanLineWriter.reportLine(unit: unit, model: "m", failure: nil, budget: report)
+            let encoded = try WireCoding.encoder().encode(PlanWriter.ReportLine(unit: unit, model: "m", failure: nil, budget: report))
+            #expect(Array(handWritten.dropLast()) == Array(encoded), "\(value)")
+        }
+    }
+
     /// Strings are scanned eight bytes at a time: every byte that needs escaping, at every offset
     /// within and across those words, next to ASCII and multi-byte text, is escaped as the encoder does.
     @Test func stringsAreEscapedAsTheEncoderDoesAtEveryOffset() throws {

@@ -110,7 +110,12 @@ struct FastTemplate: Sendable {
         static func kind(of text: String) -> Int {
             let found = text.utf8.withContiguousStorageIfAvailable { bytes -> Int in
                 guard let first = bytes.first, let last = bytes.last else { return 1 }
-                if memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil || memchr(bytes.baseAddress!, 0x0D, bytes.count) != nil { return 7 }
+                // Most values are a few words: a loop beats two calls to `memchr`.
+                if bytes.count < 64 {
+                    for byte in bytes where byte == 0x0A || byte == 0x0D { return 7 }
+                } else if memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil || memchr(bytes.baseAddress!, 0x0D, bytes.count) != nil {
+                    return 7
+                }
                 return first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 ? 8 : 2
             }
             return found ?? Self.kind(of: String(decoding: Array(text.utf8), as: UTF8.self))
@@ -130,16 +135,29 @@ struct FastTemplate: Sendable {
             }
         }
 
+        /// Appends through the string's own storage (`append(contentsOf: text.utf8)` copies a scalar at a time).
+        @inline(__always)
+        static func append(_ text: String, to output: inout [UInt8]) {
+            if text.utf8.withContiguousStorageIfAvailable({ output.append(contentsOf: $0) }) == nil {
+                output.append(contentsOf: text.utf8)
+            }
+        }
+
         mutating func render(_ nodes: [Node], _ stack: inout [RenderContext.Value], _ output: inout [UInt8]) -> Bool {
-            for node in nodes {
-                switch node {
+            // Through the buffer: each node is lent to the loop, not copied.
+            nodes.withUnsafeBufferPointer { nodes in render(nodes, &stack, &output) }
+        }
+
+        mutating func render(_ nodes: UnsafeBufferPointer<Node>, _ stack: inout [RenderContext.Value], _ output: inout [UInt8]) -> Bool {
+            for index in nodes.indices {
+                switch nodes[index] {
                 case .text(let text):
-                    output.append(contentsOf: text.utf8)
+                    Self.append(text, to: &output)
                 case .variable(let path, let id):
                     let found = FastTemplate.lookup(path, stack)
                     record(id, found)
                     switch found.value {
-                    case .string(let text): output.append(contentsOf: text.utf8)
+                    case .string(let text): Self.append(text, to: &output)
                     case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
                     case .none: if strict { return false }
                     case .list, .map: return false

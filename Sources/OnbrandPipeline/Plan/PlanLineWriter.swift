@@ -5,66 +5,62 @@ import GeminiKit
 /// writes them. `JSONEncoder`'s keyed containers cost a fifth of planning; this writes the same
 /// JSON (same keys, same values: `PlanLineWriterTests` decodes both and compares, with every
 /// optional field set) at a fraction of the cost.
-struct PlanLineWriter {
-    private(set) var bytes: [UInt8] = []
+struct PlanLineWriter: ~Copyable {
+    /// The line so far, in memory the writer owns: one capacity check and a `memcpy` an append,
+    /// where `Array`'s appends cost a fifth of encoding in uniqueness and capacity checks.
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
+    /// Whether the object being written has no field yet (see ``field(_:_:)``).
+    private var firstField = true
     private let strings: EscapedStrings?
 
-    init(strings: EscapedStrings? = nil, reservingCapacity capacity: Int = 8 << 10) {
-        bytes.reserveCapacity(capacity)
+    private init(strings: EscapedStrings?, capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
         self.strings = strings
     }
 
-    private init(handingOver bytes: [UInt8], strings: EscapedStrings?) {
-        self.bytes = bytes
-        self.strings = strings
-    }
+    deinit { base.deallocate() }
+
+    /// The bytes written.
+    var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 
     // MARK: - The two lines
 
     static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings? = nil) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(8 << 10)
         appendRequestLine(to: &bytes, unit: unit, model: model, request: request, strings: strings)
         return bytes
     }
 
     static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(2 << 10)
         appendReportLine(to: &bytes, unit: unit, model: model, failure: failure, budget: budget)
         return bytes
     }
 
     static func appendRequestLine(to bytes: inout [UInt8], unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings?) {
-        write(into: &bytes, strings: strings) { writer in
-            writer.object { object in
-                object.field("model") { $0.string(model) }
-                object.field("request") { $0.request(request) }
-                object.field("unit") { $0.unit(unit) }
-            }
-            writer.bytes.append(0x0A)
+        var writer = PlanLineWriter(strings: strings, capacity: 8 << 10)
+        writer.object { writer in
+            writer.field("model") { $0.string(model) }
+            writer.field("request") { $0.request(request) }
+            writer.field("unit") { $0.unit(unit) }
         }
+        writer.append(0x0A)
+        bytes.append(contentsOf: writer.written)
     }
 
     static func appendReportLine(to bytes: inout [UInt8], unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) {
-        write(into: &bytes, strings: nil) { writer in
-            writer.object { object in
-                object.field("budget") { $0.report(budget) }
-                if let failure { object.field("failure") { $0.string(failure) } }
-                object.field("model") { $0.string(model) }
-                object.field("unit") { $0.unit(unit) }
-            }
-            writer.bytes.append(0x0A)
+        var writer = PlanLineWriter(strings: nil, capacity: 2 << 10)
+        writer.object { writer in
+            writer.field("budget") { $0.report(budget) }
+            if let failure { writer.field("failure") { $0.string(failure) } }
+            writer.field("model") { $0.string(model) }
+            writer.field("unit") { $0.unit(unit) }
         }
-    }
-
-    /// Appends to `bytes` through a writer that holds the buffer meanwhile: handed over and swapped
-    /// back, never shared, since appending to a buffer two variables hold copies all of it first.
-    private static func write(into bytes: inout [UInt8], strings: EscapedStrings?, _ body: (inout PlanLineWriter) -> Void) {
-        var writer = PlanLineWriter(handingOver: bytes, strings: strings)
-        bytes = []
-        body(&writer)
-        swap(&bytes, &writer.bytes)
+        writer.append(0x0A)
+        bytes.append(contentsOf: writer.written)
     }
 
     // MARK: - Types
@@ -94,11 +90,21 @@ struct PlanLineWriter {
     }
 
     mutating func part(_ part: Part) {
-        // The common parts, a text or a file reference alone, without the object helpers.
+        // The common parts, a text or a file reference alone, written without the object helpers.
         if case nil = part.fileData, case nil = part.inlineData, case nil = part.thought, case nil = part.thoughtSignature, let text = part.text {
             literal(#"{"text":"#)
             string(text)
             literal("}")
+            return
+        }
+        if case nil = part.text, case nil = part.inlineData, case nil = part.thought, case nil = part.thoughtSignature, let file = part.fileData {
+            literal(#"{"fileData":{"fileUri":"#)
+            string(file.fileUri)
+            if let mime = file.mimeType {
+                literal(#","mimeType":"#)
+                string(mime)
+            }
+            literal("}}")
             return
         }
         object { object in
@@ -211,62 +217,105 @@ struct PlanLineWriter {
 
     // MARK: - JSON
 
-    /// Fields of one object, written in the order given (callers give them sorted).
-    struct ObjectWriter {
-        fileprivate var writer: PlanLineWriter
-        fileprivate var first = true
-
-        /// `key` is one of the writer's own literals, plain ASCII with nothing to escape.
-        mutating func field(_ key: StaticString, _ value: (inout PlanLineWriter) -> Void) {
-            writer.bytes.append(first ? UInt8(ascii: "\"") : UInt8(ascii: ","))
-            if !first { writer.bytes.append(UInt8(ascii: "\"")) }
-            first = false
-            writer.bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-            writer.bytes.append(UInt8(ascii: "\""))
-            writer.bytes.append(UInt8(ascii: ":"))
-            value(&writer)
-        }
+    /// An object whose fields `body` writes with ``field(_:_:)``, in the order given (callers give them sorted).
+    mutating func object(_ body: (inout PlanLineWriter) -> Void) {
+        append(UInt8(ascii: "{"))
+        let outer = firstField
+        firstField = true
+        body(&self)
+        firstField = outer
+        append(UInt8(ascii: "}"))
     }
 
-    mutating func object(_ body: (inout ObjectWriter) -> Void) {
-        bytes.append(UInt8(ascii: "{"))
-        // Handed over and swapped back, as in `write(into:strings:_:)`.
-        var object = ObjectWriter(writer: PlanLineWriter(handingOver: bytes, strings: strings))
-        bytes = []
-        body(&object)
-        swap(&bytes, &object.writer.bytes)
-        bytes.append(UInt8(ascii: "}"))
+    /// One field of the object being written; `key` is one of the writer's own literals, plain
+    /// ASCII with nothing to escape.
+    mutating func field(_ key: StaticString, _ value: (inout PlanLineWriter) -> Void) {
+        append(firstField ? UInt8(ascii: "\"") : UInt8(ascii: ","))
+        if !firstField { append(UInt8(ascii: "\"")) }
+        firstField = false
+        append(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        append(UInt8(ascii: "\""))
+        append(UInt8(ascii: ":"))
+        value(&self)
     }
 
     mutating func array<Element>(_ elements: [Element], _ body: (inout PlanLineWriter, Element) -> Void) {
-        bytes.append(UInt8(ascii: "["))
-        // By index, so each element is lent to `body` rather than copied (a part's copy retains every field).
-        for index in elements.indices {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            body(&self, elements[index])
+        append(UInt8(ascii: "["))
+        // Through the buffer, so each element is lent to `body` rather than copied (a part's copy
+        // retains every string in it; `elements[index]` copies).
+        elements.withUnsafeBufferPointer { elements in
+            for index in elements.indices {
+                if index > 0 { append(UInt8(ascii: ",")) }
+                body(&self, elements[index])
+            }
         }
-        bytes.append(UInt8(ascii: "]"))
+        append(UInt8(ascii: "]"))
     }
 
-    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
-    /// One of the writer's own literals, copied as it is.
-    mutating func literal(_ text: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    /// Room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(count + extra) }
     }
+
+    private mutating func grow(_ needed: Int) {
+        let newCapacity = max(needed, capacity * 2)
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
+        guard let source = buffer.baseAddress else { return }
+        reserve(buffer.count)
+        (base + count).update(from: source, count: buffer.count)
+        count += buffer.count
+    }
+
+    mutating func raw(_ text: String) {
+        var text = text
+        text.withUTF8 { append($0) }
+    }
+
+    /// One of the writer's own literals, copied as it is.
+    @inline(__always)
+    mutating func literal(_ text: StaticString) {
+        append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     mutating func bool(_ value: Bool) { literal(value ? "true" : "false") }
+
     mutating func int(_ value: Int) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var remaining = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for the 20 digits of any Int
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var start = buffer.count
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-            } while remaining > 0
-            bytes.append(contentsOf: buffer[start...])
+        reserve(21)
+        if value < 0 {
+            base[count] = UInt8(ascii: "-")
+            count += 1
         }
+        var remaining = value.magnitude
+        var digits = 1
+        var scale: UInt = 10
+        while digits < 20, remaining >= scale {
+            digits += 1
+            if scale > UInt.max / 10 { break }
+            scale *= 10
+        }
+        var end = count + digits
+        count = end
+        repeat {
+            end -= 1
+            base[end] = UInt8(ascii: "0") + UInt8(remaining % 10)
+            remaining /= 10
+        } while remaining > 0
     }
 
     /// As `JSONEncoder` writes a `Double`: integral values without a fraction, others in their shortest form.
@@ -293,7 +342,7 @@ struct PlanLineWriter {
     /// and non-ASCII included) as UTF-8, as `WireCoding.encoder()` writes it.
     mutating func string(_ value: String) {
         if let strings, let escaped = strings.escaped(value) {
-            bytes.append(contentsOf: escaped)
+            escaped.withUnsafeBufferPointer { append($0) }
             return
         }
         escape(value)
@@ -301,17 +350,18 @@ struct PlanLineWriter {
 
     /// `value` as a JSON string, quotes included.
     static func escaped(_ value: String) -> [UInt8] {
-        var writer = PlanLineWriter(reservingCapacity: value.utf8.count + 2)
+        var writer = PlanLineWriter(strings: nil, capacity: value.utf8.count + 2)
         writer.escape(value)
-        return writer.bytes
+        return Array(writer.written)
     }
 
     private mutating func escape(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
             guard let base = utf8.baseAddress else { return }
             let count = utf8.count
+            reserve(count + 1)
             var start = 0
             var index = 0
             while index < count {
@@ -323,14 +373,14 @@ struct PlanLineWriter {
                 let end = min(index + 8, count)
                 while index < end, !Self.needsEscaping(base[index]) { index += 1 }
                 guard index < end else { continue }  // the string's last bytes, none to escape
-                bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: index - start))
+                append(UnsafeBufferPointer(start: base + start, count: index - start))
                 appendEscaped(base[index])
                 index += 1
                 start = index
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: count - start))
+            append(UnsafeBufferPointer(start: base + start, count: count - start))
         }
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
     }
 
     @inline(__always)
@@ -350,8 +400,8 @@ struct PlanLineWriter {
         default:
             let hex: StaticString = "0123456789abcdef"
             literal("\\u00")
-            bytes.append(hex.utf8Start[Int(byte >> 4)])
-            bytes.append(hex.utf8Start[Int(byte & 0xF)])
+            append(hex.utf8Start[Int(byte >> 4)])
+            append(hex.utf8Start[Int(byte & 0xF)])
         }
     }
 }

@@ -357,30 +357,35 @@ struct PlanLineWriter: ~Copyable {
 
     private mutating func escape(_ value: String) {
         append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { utf8 in
-            guard let base = utf8.baseAddress else { return }
-            let count = utf8.count
-            reserve(count + 1)
-            var start = 0
-            var index = 0
-            while index < count {
-                // Eight bytes at a time while none of them needs escaping: most text needs none.
-                if index + 8 <= count, !Self.mayNeedEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
-                    index += 8
-                    continue
-                }
-                let end = min(index + 8, count)
-                while index < end, !Self.needsEscaping(base[index]) { index += 1 }
-                guard index < end else { continue }  // the string's last bytes, none to escape
-                append(UnsafeBufferPointer(start: base + start, count: index - start))
-                appendEscaped(base[index])
-                index += 1
-                start = index
-            }
-            append(UnsafeBufferPointer(start: base + start, count: count - start))
+        // In place: a native string's own storage (`withUTF8` wants a mutable copy first).
+        if value.utf8.withContiguousStorageIfAvailable({ escapeContents($0) }) == nil {
+            var value = value
+            value.withUTF8 { escapeContents($0) }
         }
         append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escapeContents(_ utf8: UnsafeBufferPointer<UInt8>) {
+        guard let source = utf8.baseAddress else { return }
+        let length = utf8.count
+        reserve(length + 1)  // and the closing quote
+        var start = 0
+        var index = 0
+        while index < length {
+            // Eight bytes at a time while none of them needs escaping: most text needs none.
+            if index + 8 <= length, !Self.mayNeedEscaping(UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
+            }
+            let end = min(index + 8, length)
+            while index < end, !Self.needsEscaping(source[index]) { index += 1 }
+            guard index < end else { continue }  // the string's last bytes, none to escape
+            append(UnsafeBufferPointer(start: source + start, count: index - start))
+            appendEscaped(source[index])
+            index += 1
+            start = index
+        }
+        append(UnsafeBufferPointer(start: source + start, count: length - start))
     }
 
     @inline(__always)

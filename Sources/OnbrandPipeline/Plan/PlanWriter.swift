@@ -45,6 +45,7 @@ public final class PlanWriter {
     private var pendingRequests: [UInt8] = []
     private var pendingReports: [UInt8] = []
     private static let flushSize = 1 << 20
+    private static let directWriteSize = 32 << 10
     public private(set) var summary = PlanSummary()
 
     private var requestsURL: URL { directory.appendingPathComponent("requests.jsonl") }
@@ -122,12 +123,13 @@ public final class PlanWriter {
     public func write(_ plans: some Collection<UnitPlan>, lines: EncodedLines) throws {
         // By index: each plan is lent to `count`, not copied (a copy retains every string in it).
         for index in plans.indices { count(plans[index]) }
-        if pendingRequests.count + pendingReports.count + lines.byteCount < Self.flushSize {
+        // A worker's chunk of lines (about 100 KB) goes as it is: gathering it cost a copy of the
+        // whole plan; only small batches, one unit at a time, are gathered.
+        if lines.byteCount < Self.directWriteSize, pendingRequests.count + pendingReports.count + lines.byteCount < Self.flushSize {
             pendingRequests.append(contentsOf: lines.requests)
             pendingReports.append(contentsOf: lines.reports)
             return
         }
-        // Large enough to go as they are, without a copy.
         try flush()
         try Self.write(lines.requests, to: requests)
         try Self.write(lines.reports, to: reports)
@@ -169,6 +171,7 @@ public final class PlanWriter {
     }
 
     private func flush() throws {
+        guard !pendingRequests.isEmpty || !pendingReports.isEmpty else { return }
         try Self.write(pendingRequests, to: requests)
         try Self.write(pendingReports, to: reports)
         pendingRequests.removeAll(keepingCapacity: true)

@@ -138,6 +138,9 @@ import Testing
             "Photograph the jacket as a clean packshot: the whole product, centred,\nfilling most of the frame.\n\n\n",
             "first line that is long enough to remember\r\nsecond line that is long enough to remember\r\n",
             String(repeating: "東京は日本の首都です。東京は日本の首都です。\n", count: 3), "\n\n\n", "",
+            // Lines and sentences just long enough to remember (12 bytes), and just too short.
+            "Brand: Northwind.\nSize shown: XS.\nSize: XS.\nWeight: 562 g.\nWeight: 56 g.\n",
+            "Size shown: XS. Weight: 562 g. Size: XS. Colour: Sand.\nSize shown: XS.",
         ]
         let sentences = [
             "The lightweight trail jacket in forest green is built from recycled nylon for long days outside.",

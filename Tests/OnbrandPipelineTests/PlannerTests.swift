@@ -210,6 +210,8 @@ import Testing
     @Test(arguments: [
         ("brands/x/logo.PNG", "image/png"), ("https://cdn.example.com/a.webp?w=800", "image/webp"), ("shot.HeIc", "image/heic"),
         ("photo.jpg", "image/jpeg"), ("png", "image/jpeg"), ("a.png.jpg", "image/jpeg"), ("https://x/y?name=a.png", "image/jpeg"),
+        ("https://cdn.example.com/a.png?w=800&f=.jpg", "image/png"), ("", "image/jpeg"), ("?.png", "image/jpeg"), (".png", "image/png"),
+        ("é/東京.WEBP", "image/webp"),
     ])
     func mimeTypesFollowTheExtension(_ path: String, _ expected: String) {
         #expect(MimeType.forPath(path) == expected)

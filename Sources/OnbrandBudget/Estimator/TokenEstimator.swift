@@ -158,13 +158,24 @@ public struct TokenEstimator: Sendable {
 /// to the last one that could reach beyond them. Bounded: forgotten all at once when full.
 final class LineMemo {
     /// Sentences, kept apart from lines so that neither crowds the other out.
-    private(set) lazy var sentences: LineMemo = LineMemo(minimumLength: 32)
+    private(set) lazy var sentences: LineMemo = LineMemo()
 
-    /// Shorter stretches are cut faster than they are looked up.
+    /// Shorter stretches are cut faster than they are looked up: with the prefix rule, a probe
+    /// costs less than the three or four table look-ups a piece takes, so only a few words are
+    /// left out (12 bytes, down from 24 for lines and 32 for sentences: 308 look-ups a unit of
+    /// the 100K feed became 140).
     private let minimumLength: Int
 
-    init(minimumLength: Int = 24) {
+    init(minimumLength: Int = 12) {
         self.minimumLength = minimumLength
+        slots.initialize(repeating: Slot(), count: Self.slotCount)
+        seenOnce.initialize(repeating: 0, count: Self.seenCapacity)
+    }
+
+    deinit {
+        slots.deallocate()
+        seenOnce.deallocate()
+        arena.deallocate()
     }
 
     /// The cuts of `bytes[range]` when it is long enough to be worth remembering and has been
@@ -215,9 +226,11 @@ final class LineMemo {
     }
 
     private static let capacity = 8192
-    /// The arena's size; a line is at most this long to be remembered, so offsets, lengths and
-    /// piece counts fit the packed slots.
+    /// The arena's size (offsets fit a slot's 32 bits).
     private static let arenaLimit = 1 << 22
+    /// Longer lines are cut every time: a slot holds lengths and piece counts in 21 bits (the
+    /// arena's limit, 4 MB, used to be the bound, and a longer line would have overflowed them).
+    private static let longestRemembered = 1 << 21
 
     /// A remembered line in 16 bytes (`nil` slots of 48 bytes kept three memos out of the core's
     /// cache): the hash's low 32 bits (odd, so never 0: 0 marks an empty slot) and the arena
@@ -244,43 +257,48 @@ final class LineMemo {
         }
     }
 
-    private var slots = [Slot](repeating: Slot(), count: capacity * 2)
-    private var arena: [UInt8] = []
+    // Memory the memo owns rather than arrays: a class's arrays are checked for exclusive access
+    // on every read and write, which was a tenth of the estimator's instructions.
+    private static let slotCount = capacity * 2
+    private let slots = UnsafeMutablePointer<Slot>.allocate(capacity: slotCount)
+    /// Where remembered lines' bytes are kept (pages are only touched as it fills).
+    private let arena = UnsafeMutablePointer<UInt8>.allocate(capacity: arenaLimit)
+    private var arenaCount = 0
     private var count = 0
 
     /// - Parameter hash: The line's ``hash(_:)``.
     func cuts(of line: UnsafeBufferPointer<UInt8>, hash: Int) -> Cuts? {
         let tag = Slot.tag(hash)
-        var index = hash & (slots.count - 1)
+        let mask = Self.slotCount - 1
+        var index = hash & mask
         while !slots[index].isEmpty {
             let slot = slots[index]
-            if slot.tag == tag, slot.length == line.count,
-                arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + slot.offset, line.baseAddress!, line.count) == 0 })
-            {
+            if slot.tag == tag, slot.length == line.count, memcmp(arena + slot.offset, line.baseAddress!, line.count) == 0 {
                 return slot.cuts
             }
-            index = (index + 1) & (slots.count - 1)
+            index = (index + 1) & mask
         }
         return nil
     }
 
     /// 32 bits of the hashes of lines met once (0: empty), open addressing; forgotten all at once
     /// when half full.
-    private var seenOnce = [UInt32](repeating: 0, count: capacity * 8)
+    private static let seenCapacity = capacity * 8
+    private let seenOnce = UnsafeMutablePointer<UInt32>.allocate(capacity: seenCapacity)
     private var seenCount = 0
 
     /// Whether the line was met before (by 32 bits of its hash: at worst a line is remembered a
     /// sighting early).
     func isSecondSighting(_ lineHash: Int) -> Bool {
         let hash = Slot.tag(lineHash)
-        let mask = seenOnce.count - 1
+        let mask = Self.seenCapacity - 1
         var index = (lineHash >> 32) & mask
         while seenOnce[index] != 0 {
             if seenOnce[index] == hash { return true }
             index = (index + 1) & mask
         }
-        if seenCount >= seenOnce.count / 2 {
-            for slot in seenOnce.indices { seenOnce[slot] = 0 }
+        if seenCount >= Self.seenCapacity / 2 {
+            seenOnce.update(repeating: 0, count: Self.seenCapacity)
             seenCount = 0
             index = (lineHash >> 32) & mask
         }
@@ -290,16 +308,19 @@ final class LineMemo {
     }
 
     func remember(_ line: UnsafeBufferPointer<UInt8>, hash: Int, _ cuts: Cuts) -> Cuts {
-        guard line.count <= Self.arenaLimit else { return cuts }
-        if count >= Self.capacity || arena.count + line.count > Self.arenaLimit {
-            slots = [Slot](repeating: Slot(), count: Self.capacity * 2)
-            arena.removeAll(keepingCapacity: true)
+        // Lengths and piece counts have 21 bits in a slot.
+        guard line.count < Self.longestRemembered, let source = line.baseAddress else { return cuts }
+        if count >= Self.capacity || arenaCount + line.count > Self.arenaLimit {
+            slots.update(repeating: Slot(), count: Self.slotCount)
+            arenaCount = 0
             count = 0
         }
-        var index = hash & (slots.count - 1)
-        while !slots[index].isEmpty { index = (index + 1) & (slots.count - 1) }
-        slots[index] = Slot(hash: hash, offset: arena.count, length: line.count, cuts: cuts)
-        arena.append(contentsOf: line)
+        let mask = Self.slotCount - 1
+        var index = hash & mask
+        while !slots[index].isEmpty { index = (index + 1) & mask }
+        slots[index] = Slot(hash: hash, offset: arenaCount, length: line.count, cuts: cuts)
+        (arena + arenaCount).update(from: source, count: line.count)
+        arenaCount += line.count
         count += 1
         return cuts
     }

@@ -463,18 +463,23 @@ final class ImageCache: @unchecked Sendable {
 enum MimeType {
     /// By the file name's extension (a URL's query ignored), in any case; JPEG when unknown.
     static func forPath(_ path: String) -> String {
-        let bytes = path.utf8
-        let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
+        // Over the string's own bytes: `firstIndex(of:)` on its UTF-8 view went a byte at a time
+        // through index checks, twice for every product image.
+        if let found = path.utf8.withContiguousStorageIfAvailable(forPath) { return found }
+        return Array(path.utf8).withUnsafeBufferPointer { forPath($0) }
+    }
+
+    private static func forPath(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard let base = bytes.baseAddress else { return "image/jpeg" }
+        let end = memchr(base, Int32(UInt8(ascii: "?")), bytes.count).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? bytes.count
         func endsWith(_ suffix: StaticString) -> Bool {
             let count = suffix.utf8CodeUnitCount
-            guard bytes.distance(from: bytes.startIndex, to: end) >= count else { return false }
-            var index = bytes.index(end, offsetBy: -count)
+            guard end >= count else { return false }
             for offset in 0..<count {
                 // ASCII letters fold to lower case with 0x20; the suffixes are lower-case ASCII.
-                let byte = bytes[index]
+                let byte = bytes[end - count + offset]
                 let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
                 if folded != suffix.utf8Start[offset] { return false }
-                index = bytes.index(after: index)
             }
             return true
         }

@@ -78,10 +78,10 @@ struct FastTemplate: Sendable {
     /// - Parameter strict: A variable that does not resolve fails the render (`nil`), as
     ///   ``TemplateRenderer``'s check would report it.
     func render(_ root: [String: RenderContext.Value], strict: Bool, trace: inout RenderTrace) -> String? {
-        var output: [UInt8] = []
+        var output = ByteBuffer(capacity: 1024)
         var stack: [RenderContext.Value] = []
         return render(RenderContext.Members(root), strict: strict, trace: &trace, into: &output, stack: &stack)
-            ? String(decoding: output, as: UTF8.self) : nil
+            ? String(decoding: output.written, as: UTF8.self) : nil
     }
 
     /// Renders as ``render(_:strict:trace:)`` does, appending the text's UTF-8 to `output`
@@ -90,7 +90,7 @@ struct FastTemplate: Sendable {
     /// - Parameter stack: Scratch space for the context stack, left empty; a caller rendering
     ///   many texts passes the same one, so that it is allocated once.
     func render(
-        _ root: RenderContext.Members, strict: Bool, trace: inout RenderTrace, into output: inout [UInt8],
+        _ root: RenderContext.Members, strict: Bool, trace: inout RenderTrace, into output: inout ByteBuffer,
         stack: inout [RenderContext.Value]
     ) -> Bool {
         stack.removeAll(keepingCapacity: true)
@@ -108,25 +108,28 @@ struct FastTemplate: Sendable {
         /// Empty, one line of text, text with a line break, or text that starts or ends blank: the
         /// kinds that line normalisation may treat differently.
         static func kind(of text: String) -> Int {
-            let found = text.utf8.withContiguousStorageIfAvailable { bytes -> Int in
-                guard let first = bytes.first, let last = bytes.last else { return 1 }
-                // Most values are a few words: a loop beats two calls to `memchr`.
-                if bytes.count < 64 {
-                    for byte in bytes where byte == 0x0A || byte == 0x0D { return 7 }
-                } else if memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil || memchr(bytes.baseAddress!, 0x0D, bytes.count) != nil {
-                    return 7
-                }
-                return first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 ? 8 : 2
-            }
-            return found ?? Self.kind(of: String(decoding: Array(text.utf8), as: UTF8.self))
+            text.utf8.withContiguousStorageIfAvailable(kind) ?? Self.kind(of: String(decoding: Array(text.utf8), as: UTF8.self))
         }
 
-        mutating func record(_ id: Int, _ found: (value: RenderContext.Value?, depth: Int)) {
+        static func kind(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
+            guard let first = bytes.first, let last = bytes.last else { return 1 }
+            // Most values are a few words: a loop beats two calls to `memchr`.
+            if bytes.count < 64 {
+                for byte in bytes where byte == 0x0A || byte == 0x0D { return 7 }
+            } else if memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil || memchr(bytes.baseAddress!, 0x0D, bytes.count) != nil {
+                return 7
+            }
+            return first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 ? 8 : 2
+        }
+
+        /// Adds a tag's decision to the trace; `kind`, when given, is that of the string found
+        /// (a variable's is read from the bytes it wrote, already at hand).
+        mutating func record(_ id: Int, _ found: (value: RenderContext.Value?, depth: Int), kind: Int? = nil) {
             trace.combine(id)
             trace.combine(found.depth)
             switch found.value {
             case nil: trace.combine(0)
-            case .string(let text): trace.combine(Self.kind(of: text))
+            case .string(let text): trace.combine(kind ?? Self.kind(of: text))
             case .bool(let flag): trace.combine(flag ? 3 : 4)
             case .list(let items):
                 trace.combine(5)
@@ -135,32 +138,33 @@ struct FastTemplate: Sendable {
             }
         }
 
-        /// Appends through the string's own storage (`append(contentsOf: text.utf8)` copies a scalar at a time).
-        @inline(__always)
-        static func append(_ text: String, to output: inout [UInt8]) {
-            if text.utf8.withContiguousStorageIfAvailable({ output.append(contentsOf: $0) }) == nil {
-                output.append(contentsOf: text.utf8)
-            }
-        }
-
-        mutating func render(_ nodes: [Node], _ stack: inout [RenderContext.Value], _ output: inout [UInt8]) -> Bool {
+        mutating func render(_ nodes: [Node], _ stack: inout [RenderContext.Value], _ output: inout ByteBuffer) -> Bool {
             // Through the buffer: each node is lent to the loop, not copied.
             nodes.withUnsafeBufferPointer { nodes in render(nodes, &stack, &output) }
         }
 
-        mutating func render(_ nodes: UnsafeBufferPointer<Node>, _ stack: inout [RenderContext.Value], _ output: inout [UInt8]) -> Bool {
+        mutating func render(_ nodes: UnsafeBufferPointer<Node>, _ stack: inout [RenderContext.Value], _ output: inout ByteBuffer) -> Bool {
             for index in nodes.indices {
                 switch nodes[index] {
                 case .text(let text):
-                    Self.append(text, to: &output)
+                    output.append(text)
                 case .variable(let path, let id):
                     let found = FastTemplate.lookup(path, stack)
-                    record(id, found)
                     switch found.value {
-                    case .string(let text): Self.append(text, to: &output)
-                    case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
-                    case .none: if strict { return false }
-                    case .list, .map: return false
+                    case .string(let text):
+                        let start = output.count
+                        output.append(text)
+                        let written = output.written
+                        record(id, found, kind: Self.kind(of: UnsafeBufferPointer(rebasing: written[start...])))
+                    case .bool(let flag):
+                        record(id, found)
+                        output.append(flag ? "true" : "false")
+                    case .none:
+                        record(id, found)
+                        if strict { return false }
+                    case .list, .map:
+                        record(id, found)
+                        return false
                     }
                 case .section(let path, let children, let inverted, let id):
                     let found = FastTemplate.lookup(path, stack)
@@ -197,21 +201,26 @@ struct FastTemplate: Sendable {
     /// Mustache's lookup: `.` is the top of the stack; the first name is looked for from the top
     /// down, the rest only inside what it found. Also says at which depth the first name was found.
     private static func lookup(_ path: [String], _ stack: [RenderContext.Value]) -> (value: RenderContext.Value?, depth: Int) {
-        if path.count == 1, path[0] == "." { return (stack.last, stack.count - 1) }
-        var found: RenderContext.Value?
-        var depth = -1
-        for index in stack.indices.reversed() {
-            if case .map(let members) = stack[index], let value = members[path[0]] {
-                found = value
-                depth = index
-                break
+        // Through the buffers, so that each context looked into is lent, not copied.
+        path.withUnsafeBufferPointer { path in
+            stack.withUnsafeBufferPointer { stack in
+                if path.count == 1, path[0].utf8.count == 1, path[0] == "." { return (stack.last, stack.count - 1) }
+                var depth = stack.count - 1
+                while depth >= 0 {
+                    if case .map(let members) = stack[depth], let position = members.index(of: path[0]) {
+                        guard path.count > 1 else { return (members.values[position], depth) }
+                        var found = members.values[position]
+                        for name in path[1...] {
+                            guard case .map(let inner) = found, let next = inner.index(of: name) else { return (nil, depth) }
+                            found = inner.values[next]
+                        }
+                        return (found, depth)
+                    }
+                    depth -= 1
+                }
+                return (nil, -1)
             }
         }
-        for name in path.dropFirst() {
-            guard case .map(let members)? = found else { return (nil, depth) }
-            found = members[name]
-        }
-        return (found, depth)
     }
 }
 

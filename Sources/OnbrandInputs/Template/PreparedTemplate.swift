@@ -118,8 +118,7 @@ public final class PreparedTemplate: @unchecked Sendable {
         var rendered: [String?] = []
         rendered.reserveCapacity(texts.count)
         // One buffer for every text of the product: each is rendered into it, then normalised out of it.
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(2048)
+        var buffer = ByteBuffer(capacity: 2048)
         // And one context stack, with room for the sections a text nests.
         var stack: [RenderContext.Value] = []
         stack.reserveCapacity(8)
@@ -131,9 +130,9 @@ public final class PreparedTemplate: @unchecked Sendable {
                 rendered.append(string)
             case .perProduct(let reference, let fast):
                 var trace = RenderTrace()
-                buffer.removeAll(keepingCapacity: true)
+                buffer.removeAll()
                 guard fast.render(root, strict: true, trace: &trace, into: &buffer, stack: &stack) else { return try fullPath() }
-                let text = buffer.withUnsafeBufferPointer { TemplateRenderer.normalize(utf8: $0) }
+                let text = TemplateRenderer.normalize(utf8: buffer.written)
                 let key = Trace(text: index, decisions: trace)
                 if !isVerified(key) {
                     guard TemplateRenderer.normalize(reference.render(root.mapValues(\.mustacheValue))) == text else {

@@ -1,30 +1,25 @@
 import Foundation
 import GeminiKit
+import OnbrandInputs
 
 /// Writes a plan's two JSON lines per unit by hand, with sorted keys as `WireCoding.encoder()`
 /// writes them. `JSONEncoder`'s keyed containers cost a fifth of planning; this writes the same
 /// JSON (same keys, same values: `PlanLineWriterTests` decodes both and compares, with every
 /// optional field set) at a fraction of the cost.
 struct PlanLineWriter: ~Copyable {
-    /// The line so far, in memory the writer owns: one capacity check and a `memcpy` an append,
-    /// where `Array`'s appends cost a fifth of encoding in uniqueness and capacity checks.
-    private var base: UnsafeMutablePointer<UInt8>
-    private var count = 0
-    private var capacity: Int
+    /// The line so far.
+    private var buffer: ByteBuffer
     /// Whether the object being written has no field yet (see ``field(_:_:)``).
     private var firstField = true
     private let strings: EscapedStrings?
 
     private init(strings: EscapedStrings?, capacity: Int) {
-        self.capacity = max(capacity, 64)
-        base = .allocate(capacity: self.capacity)
+        buffer = ByteBuffer(capacity: capacity)
         self.strings = strings
     }
 
-    deinit { base.deallocate() }
-
     /// The bytes written.
-    var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+    var written: UnsafeBufferPointer<UInt8> { buffer.written }
 
     // MARK: - The two lines
 
@@ -252,71 +247,38 @@ struct PlanLineWriter: ~Copyable {
         append(UInt8(ascii: "]"))
     }
 
-    /// Room for `extra` more bytes.
     @inline(__always)
-    private mutating func reserve(_ extra: Int) {
-        if count + extra > capacity { grow(count + extra) }
-    }
-
-    private mutating func grow(_ needed: Int) {
-        let newCapacity = max(needed, capacity * 2)
-        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        newBase.update(from: base, count: count)
-        base.deallocate()
-        base = newBase
-        capacity = newCapacity
-    }
+    mutating func append(_ byte: UInt8) { buffer.append(byte) }
 
     @inline(__always)
-    mutating func append(_ byte: UInt8) {
-        reserve(1)
-        base[count] = byte
-        count += 1
-    }
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) { buffer.append(bytes) }
 
-    @inline(__always)
-    mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
-        guard let source = buffer.baseAddress else { return }
-        reserve(buffer.count)
-        (base + count).update(from: source, count: buffer.count)
-        count += buffer.count
-    }
-
-    mutating func raw(_ text: String) {
-        var text = text
-        text.withUTF8 { append($0) }
-    }
+    mutating func raw(_ text: String) { buffer.append(text) }
 
     /// One of the writer's own literals, copied as it is.
     @inline(__always)
-    mutating func literal(_ text: StaticString) {
-        append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
+    mutating func literal(_ text: StaticString) { buffer.append(text) }
 
     mutating func bool(_ value: Bool) { literal(value ? "true" : "false") }
 
     mutating func int(_ value: Int) {
-        reserve(21)
-        if value < 0 {
-            base[count] = UInt8(ascii: "-")
-            count += 1
-        }
         var remaining = value.magnitude
         var digits = 1
-        var scale: UInt = 10
-        while digits < 20, remaining >= scale {
-            digits += 1
-            if scale > UInt.max / 10 { break }
-            scale *= 10
+        while digits < 20, remaining >= Self.powersOfTen[digits] { digits += 1 }
+        let sign = value < 0 ? 1 : 0
+        buffer.append(length: sign + digits) { target in
+            if sign == 1 { target[0] = UInt8(ascii: "-") }
+            var index = sign + digits
+            repeat {
+                index -= 1
+                target[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+            } while remaining > 0
         }
-        var end = count + digits
-        count = end
-        repeat {
-            end -= 1
-            base[end] = UInt8(ascii: "0") + UInt8(remaining % 10)
-            remaining /= 10
-        } while remaining > 0
     }
+
+    /// 10⁰ … 10¹⁹: a magnitude with `n` digits is below `powersOfTen[n]` (20 digits: at least 10¹⁹).
+    private static let powersOfTen: [UInt] = (0..<20).map { exponent in (0..<exponent).reduce(1) { product, _ in product * 10 } }
 
     /// As `JSONEncoder` writes a `Double`: integral values without a fraction, others in their shortest form.
     mutating func double(_ value: Double) {
@@ -368,7 +330,7 @@ struct PlanLineWriter: ~Copyable {
     private mutating func escapeContents(_ utf8: UnsafeBufferPointer<UInt8>) {
         guard let source = utf8.baseAddress else { return }
         let length = utf8.count
-        reserve(length + 1)  // and the closing quote
+        buffer.reserve(length + 1)  // and the closing quote
         var start = 0
         var index = 0
         while index < length {

@@ -121,7 +121,9 @@ if arguments.first == "plan", arguments.count == 4 {
     do {
         let workers = Int(ProcessInfo.processInfo.environment["PLAN_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
         try ParallelPlanning.run(planner: planner, writer: writer, workers: workers) {
-            try reader.next().map { ParallelPlanning.Unit(template: template, product: $0, locale: locale) }
+            // Not `.map`: its closure borrows the product, and the unit would take a copy.
+            guard let product = try reader.next() else { return nil }
+            return ParallelPlanning.Unit(template: template, product: product, locale: locale)
         }
         let summary = try writer.finish()
         let elapsed = ContinuousClock.now - start

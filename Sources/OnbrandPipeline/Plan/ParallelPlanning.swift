@@ -119,7 +119,7 @@ public enum ParallelPlanning {
                     var plans: [UnitPlan] = []
                     plans.reserveCapacity(indices.count)
                     // One pair of buffers for the chunk's lines: the writer takes them as they are.
-                    var lines = PlanWriter.EncodedLines(reservingForUnits: indices.count)
+                    let lines = PlanWriter.EncodedLines(reservingForUnits: indices.count)
                     units.withUnsafeBufferPointer { units in
                         // Through the buffer, a unit's template and product are lent to the planner, not copied.
                         for index in indices {

@@ -14,40 +14,50 @@ struct PlanLineWriter: ~Copyable {
     private let strings: EscapedStrings?
 
     private init(strings: EscapedStrings?, capacity: Int) {
-        buffer = ByteBuffer(capacity: capacity)
+        self.init(appendingTo: ByteBuffer(capacity: capacity), strings: strings)
+    }
+
+    private init(appendingTo buffer: consuming ByteBuffer, strings: EscapedStrings?) {
+        self.buffer = buffer
         self.strings = strings
     }
 
     /// The bytes written.
     var written: UnsafeBufferPointer<UInt8> { buffer.written }
 
+    /// The buffer, with what was there before the writer and what it wrote.
+    private consuming func finish() -> ByteBuffer { buffer }
+
     // MARK: - The two lines
 
     static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings? = nil) -> [UInt8] {
-        var bytes: [UInt8] = []
-        appendRequestLine(to: &bytes, unit: unit, model: model, request: request, strings: strings)
-        return bytes
+        var buffer = ByteBuffer(capacity: 8 << 10)
+        appendRequestLine(to: &buffer, unit: unit, model: model, request: request, strings: strings)
+        return Array(buffer.written)
     }
 
     static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) -> [UInt8] {
-        var bytes: [UInt8] = []
-        appendReportLine(to: &bytes, unit: unit, model: model, failure: failure, budget: budget)
-        return bytes
+        var buffer = ByteBuffer(capacity: 2 << 10)
+        appendReportLine(to: &buffer, unit: unit, model: model, failure: failure, budget: budget)
+        return Array(buffer.written)
     }
 
-    static func appendRequestLine(to bytes: inout [UInt8], unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings?) {
-        var writer = PlanLineWriter(strings: strings, capacity: 8 << 10)
+    /// Appends the line straight to `buffer` (a worker's chunk of lines): written once, never copied.
+    static func appendRequestLine(
+        to buffer: inout ByteBuffer, unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings?
+    ) {
+        var writer = PlanLineWriter(appendingTo: buffer, strings: strings)
         writer.object { writer in
             writer.field("model") { $0.string(model) }
             writer.field("request") { $0.request(request) }
             writer.field("unit") { $0.unit(unit) }
         }
         writer.append(0x0A)
-        bytes.append(contentsOf: writer.written)
+        buffer = writer.finish()
     }
 
-    static func appendReportLine(to bytes: inout [UInt8], unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) {
-        var writer = PlanLineWriter(strings: nil, capacity: 2 << 10)
+    static func appendReportLine(to buffer: inout ByteBuffer, unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) {
+        var writer = PlanLineWriter(appendingTo: buffer, strings: nil)
         writer.object { writer in
             writer.field("budget") { $0.report(budget) }
             if let failure { writer.field("failure") { $0.string(failure) } }
@@ -55,7 +65,7 @@ struct PlanLineWriter: ~Copyable {
             writer.field("unit") { $0.unit(unit) }
         }
         writer.append(0x0A)
-        bytes.append(contentsOf: writer.written)
+        buffer = writer.finish()
     }
 
     // MARK: - Types

@@ -1,5 +1,6 @@
 public import Foundation
 import GeminiKit
+import OnbrandInputs
 
 /// Totals for a plan, and what a reader needs to act on it.
 public struct PlanSummary: Sendable, Codable {
@@ -76,21 +77,22 @@ public final class PlanWriter {
         var budget: BudgetReport
     }
 
-    /// The lines of one or more units, in order, encoded; any thread may make them.
-    public struct EncodedLines: Sendable {
+    /// The lines of one or more units, in order, encoded; any thread may make them, and hand
+    /// them to the writer, which writes them as they are.
+    public final class EncodedLines: @unchecked Sendable {
         /// Request lines (none for a unit that failed).
-        var requests: [UInt8] = []
-        var reports: [UInt8] = []
+        var requests: ByteBuffer
+        var reports: ByteBuffer
         /// Bytes of both files' lines.
         public var byteCount: Int { requests.count + reports.count }
 
         init(reservingForUnits units: Int = 1) {
-            requests.reserveCapacity(units * (6 << 10))
-            reports.reserveCapacity(units * (3 << 9))
+            requests = ByteBuffer(capacity: units * (6 << 10))
+            reports = ByteBuffer(capacity: units * (3 << 9))
         }
 
         /// Appends a plan's lines.
-        mutating func append(_ plan: UnitPlan, strings: EscapedStrings?) {
+        func append(_ plan: UnitPlan, strings: EscapedStrings?) {
             if let request = plan.request {
                 PlanLineWriter.appendRequestLine(to: &requests, unit: plan.unit, model: plan.model, request: request, strings: strings)
             }
@@ -100,7 +102,7 @@ public final class PlanWriter {
 
     /// Encodes a plan's lines without touching the writer's state (any thread may).
     public static func encode(_ plan: UnitPlan) -> EncodedLines {
-        var lines = EncodedLines()
+        let lines = EncodedLines()
         lines.append(plan, strings: nil)
         return lines
     }
@@ -108,7 +110,7 @@ public final class PlanWriter {
     /// Encodes plans one after another, as a planning worker does (repeated strings escaped once).
     public static func encode(_ plans: some Sequence<UnitPlan>) -> EncodedLines {
         let strings = EscapedStrings()
-        var lines = EncodedLines()
+        let lines = EncodedLines()
         for plan in plans { lines.append(plan, strings: strings) }
         return lines
     }
@@ -126,13 +128,13 @@ public final class PlanWriter {
         // A worker's chunk of lines (about 100 KB) goes as it is: gathering it cost a copy of the
         // whole plan; only small batches, one unit at a time, are gathered.
         if lines.byteCount < Self.directWriteSize, pendingRequests.count + pendingReports.count + lines.byteCount < Self.flushSize {
-            pendingRequests.append(contentsOf: lines.requests)
-            pendingReports.append(contentsOf: lines.reports)
+            pendingRequests.append(contentsOf: lines.requests.written)
+            pendingReports.append(contentsOf: lines.reports.written)
             return
         }
         try flush()
-        try Self.write(lines.requests, to: requests)
-        try Self.write(lines.reports, to: reports)
+        try Self.write(lines.requests.written, to: requests)
+        try Self.write(lines.reports.written, to: reports)
     }
 
     /// Adds a plan to the summary.
@@ -172,24 +174,23 @@ public final class PlanWriter {
 
     private func flush() throws {
         guard !pendingRequests.isEmpty || !pendingReports.isEmpty else { return }
-        try Self.write(pendingRequests, to: requests)
-        try Self.write(pendingReports, to: reports)
+        try pendingRequests.withUnsafeBufferPointer { try Self.write($0, to: requests) }
+        try pendingReports.withUnsafeBufferPointer { try Self.write($0, to: reports) }
         pendingRequests.removeAll(keepingCapacity: true)
         pendingReports.removeAll(keepingCapacity: true)
     }
 
-    /// Writes the bytes straight from the array (`FileHandle` wants `Data`, which would be one more copy).
-    private static func write(_ bytes: [UInt8], to handle: FileHandle) throws {
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(handle.fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "writing the plan failed: \(String(cString: strerror(errno)))"])
-                }
-                offset += written
+    /// Writes the bytes where they are (`FileHandle` wants `Data`, which would be one more copy).
+    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, to handle: FileHandle) throws {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let written = Foundation.write(handle.fileDescriptor, base + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "writing the plan failed: \(String(cString: strerror(errno)))"])
             }
+            offset += written
         }
     }
 

@@ -57,13 +57,14 @@ struct Plan: ParsableCommand {
         do {
             // Units in catalog order (product, then template, then locale), planned on every core.
             var pending: [ParallelPlanning.Unit] = []
+            let pairs = loaded.templates.flatMap { template in unitLocales.map { (template, $0) } }
             let display = PlanProgress()
             defer { display.finish() }
             try ParallelPlanning.run(planner: planner, writer: writer, progress: { display.update(units: $0) }) {
                 if pending.isEmpty, let product = try reader.next() {
-                    for template in loaded.templates {
-                        for locale in unitLocales { pending.append(.init(template: template, product: product, locale: locale)) }
-                    }
+                    for (template, locale) in pairs.dropLast() { pending.append(.init(template: template, product: product, locale: locale)) }
+                    // The last unit takes the product itself: a copy retains each of its strings.
+                    if let (template, locale) = pairs.last { pending.append(.init(template: template, product: consume product, locale: locale)) }
                     pending.reverse()
                 }
                 return pending.popLast()

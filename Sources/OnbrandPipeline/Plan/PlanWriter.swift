@@ -78,7 +78,8 @@ public final class PlanWriter {
     }
 
     /// The lines of one or more units, in order, encoded; any thread may make them, and hand
-    /// them to the writer, which writes them as they are.
+    /// them to the writer, which writes them as they are. Unchecked `Sendable`: one thread fills
+    /// them, then hands them over whole; no two threads ever touch them at once.
     public final class EncodedLines: @unchecked Sendable {
         /// Request lines (none for a unit that failed).
         var requests: ByteBuffer

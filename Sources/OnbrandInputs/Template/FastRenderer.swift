@@ -19,6 +19,8 @@ struct FastTemplate: Sendable {
 
     let nodes: [Node]
 
+    init(nodes: [Node]) { self.nodes = nodes }
+
     init?(source: String, tags: [MustacheTag]) {
         let bytes = Array(source.utf8)
         func isBlank(_ range: Range<Int>) -> Bool { range.allSatisfy { bytes[$0] == 0x20 || bytes[$0] == 0x09 } }
@@ -101,26 +103,27 @@ struct FastTemplate: Sendable {
         return walk.render(nodes, &stack, &output)
     }
 
+    /// Empty, one line of text, text with a line break, or text that starts or ends blank: the
+    /// kinds that line normalisation may treat differently.
+    static func kind(of text: String) -> Int {
+        text.utf8.withContiguousStorageIfAvailable(kind) ?? Self.kind(of: String(decoding: Array(text.utf8), as: UTF8.self))
+    }
+
+    /// ``kind(of:)`` of the bytes of a text.
+    static func kind(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let first = bytes.first, let last = bytes.last else { return 1 }
+        // Most values are a few words: a loop beats two calls to `memchr`.
+        if bytes.count < 64 {
+            for byte in bytes where byte == 0x0A || byte == 0x0D { return 7 }
+        } else if memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil || memchr(bytes.baseAddress!, 0x0D, bytes.count) != nil {
+            return 7
+        }
+        return first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 ? 8 : 2
+    }
+
     private struct Walk {
         let strict: Bool
         var trace: RenderTrace
-
-        /// Empty, one line of text, text with a line break, or text that starts or ends blank: the
-        /// kinds that line normalisation may treat differently.
-        static func kind(of text: String) -> Int {
-            text.utf8.withContiguousStorageIfAvailable(kind) ?? Self.kind(of: String(decoding: Array(text.utf8), as: UTF8.self))
-        }
-
-        static func kind(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
-            guard let first = bytes.first, let last = bytes.last else { return 1 }
-            // Most values are a few words: a loop beats two calls to `memchr`.
-            if bytes.count < 64 {
-                for byte in bytes where byte == 0x0A || byte == 0x0D { return 7 }
-            } else if memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil || memchr(bytes.baseAddress!, 0x0D, bytes.count) != nil {
-                return 7
-            }
-            return first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 ? 8 : 2
-        }
 
         /// Adds a tag's decision to the trace; `kind`, when given, is that of the string found
         /// (a variable's is read from the bytes it wrote, already at hand).
@@ -129,7 +132,7 @@ struct FastTemplate: Sendable {
             trace.combine(found.depth)
             switch found.value {
             case nil: trace.combine(0)
-            case .string(let text): trace.combine(kind ?? Self.kind(of: text))
+            case .string(let text): trace.combine(kind ?? FastTemplate.kind(of: text))
             case .bool(let flag): trace.combine(flag ? 3 : 4)
             case .list(let items):
                 trace.combine(5)
@@ -155,7 +158,7 @@ struct FastTemplate: Sendable {
                         let start = output.count
                         output.append(text)
                         let written = output.written
-                        record(id, found, kind: Self.kind(of: UnsafeBufferPointer(rebasing: written[start...])))
+                        record(id, found, kind: FastTemplate.kind(of: UnsafeBufferPointer(rebasing: written[start...])))
                     case .bool(let flag):
                         record(id, found)
                         output.append(flag ? "true" : "false")

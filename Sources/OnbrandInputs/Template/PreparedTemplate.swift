@@ -21,7 +21,9 @@ public final class PreparedTemplate: @unchecked Sendable {
         case absent
         /// Rendered and normalised once: the text never names the product.
         case shared(String)
-        case perProduct(MustacheTemplate, FastTemplate)
+        /// swift-mustache's template (the reference), the fast renderer's, and the program the
+        /// fast renders go through when the text compiles to one.
+        case perProduct(MustacheTemplate, FastTemplate, ProductTextProgram?)
     }
 
     /// The template's texts in order: its sections, the prompt, the alt-text instruction and fallback.
@@ -67,7 +69,7 @@ public final class PreparedTemplate: @unchecked Sendable {
             }
             if compiled.usesProduct {
                 guard let fast = compiled.fast else { needsFullPath = true; texts.append(.absent); continue }
-                texts.append(.perProduct(compiled.template, fast))
+                texts.append(.perProduct(compiled.template, fast, ProductTextProgram(fast, brand: brand, locale: locale)))
             } else if TemplateRenderer.check(text, labelled: label, of: template, against: withoutProduct)
                 .contains(where: { $0.severity == .error })
             {
@@ -109,9 +111,17 @@ public final class PreparedTemplate: @unchecked Sendable {
     /// - Throws: ``DiagnosticError`` listing each variable that does not resolve for the product.
     /// - Parameter subject: Named in messages; made only when there is one to write.
     public func render(_ product: Product, subject: @autoclosure () -> String? = nil) throws(DiagnosticError) -> TemplateRenderer.Rendered {
-        let root: RenderContext.Members = ["brand": brand, "product": RenderContext.productValue(product, fields: productFields), "locale": locale]
+        // The product's context, made only for the texts that need it: those without a program,
+        // a render to check against swift-mustache's, the full path.
+        var context: RenderContext.Members?
+        func root() -> RenderContext.Members {
+            if let context { return context }
+            let made: RenderContext.Members = ["brand": brand, "product": RenderContext.productValue(product, fields: productFields), "locale": locale]
+            context = made
+            return made
+        }
         func fullPath() throws(DiagnosticError) -> TemplateRenderer.Rendered {
-            let context = RenderContext(root: ["brand": brand, "product": root["product"]!, "locale": locale], sharedPartKey: sharedPartKey)
+            let context = RenderContext(root: ["brand": brand, "product": root()["product"]!, "locale": locale], sharedPartKey: sharedPartKey)
             return try TemplateRenderer.render(template, context: context, subject: subject())
         }
         if needsFullPath || isRefused { return try fullPath() }
@@ -128,14 +138,18 @@ public final class PreparedTemplate: @unchecked Sendable {
                 rendered.append(nil)
             case .shared(let string):
                 rendered.append(string)
-            case .perProduct(let reference, let fast):
+            case .perProduct(let reference, let fast, let program):
                 var trace = RenderTrace()
                 buffer.removeAll()
-                guard fast.render(root, strict: true, trace: &trace, into: &buffer, stack: &stack) else { return try fullPath() }
+                let succeeded =
+                    if let program { program.render(product, trace: &trace, into: &buffer) } else {
+                        fast.render(root(), strict: true, trace: &trace, into: &buffer, stack: &stack)
+                    }
+                guard succeeded else { return try fullPath() }
                 let text = TemplateRenderer.normalize(utf8: buffer.written)
                 let key = Trace(text: index, decisions: trace)
                 if !isVerified(key) {
-                    guard TemplateRenderer.normalize(reference.render(root.mapValues(\.mustacheValue))) == text else {
+                    guard TemplateRenderer.normalize(reference.render(root().mapValues(\.mustacheValue))) == text else {
                         refuse()
                         return try fullPath()
                     }

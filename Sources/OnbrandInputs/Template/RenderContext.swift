@@ -254,46 +254,81 @@ public struct RenderContext: Sendable, Hashable {
         /// ones named are among ``builders``.
         fileprivate var includesCustomLabels: Bool
 
-        static let all = ProductFields(builders: RenderContext.productFieldBuilders, includesCustomLabels: true)
+        static let all = ProductFields(
+            builders: ProductField.named.map { ($0.name, $0.field.value) }, includesCustomLabels: true)
 
         /// Only the fields named (`nil`: all of them).
         static func named(_ names: Set<String>?) -> ProductFields {
             guard let names else { return .all }
-            var builders = RenderContext.productFieldBuilders.filter { names.contains($0.0) }
-            for name in names.sorted() where name.hasPrefix("custom_label_") {
-                guard let index = Int(name.dropFirst("custom_label_".count)), index >= 0 else { continue }
-                builders.append((name, { product in index < product.customLabels.count ? text(product.customLabels[index]) : nil }))
-            }
+            let builders = names.sorted { lhs, rhs in
+                // In the table's order, then custom labels by name: the order members are added in.
+                let (left, right) = (ProductField.position(lhs), ProductField.position(rhs))
+                return left != right ? left < right : lhs < rhs
+            }.compactMap { name in ProductField.named(name).map { (name, $0.value) } }
             return ProductFields(builders: builders, includesCustomLabels: false)
         }
     }
 
-    /// How each product field is put in a context, by the name templates use.
-    private static let productFieldBuilders: [(String, @Sendable (Product) -> Value?)] = [
-        ("id", { .string($0.id) }), ("title", { text($0.title) }), ("description", { text($0.description) }),
-        ("link", { text($0.link) }), ("image_link", { text($0.imageLink) }),
-        ("additional_image_link", { list($0.additionalImageLinks) }),
-        ("price", { text($0.price?.description) }), ("sale_price", { text($0.salePrice?.description) }),
-        ("availability", { text($0.availability) }), ("brand", { text($0.brand) }), ("gtin", { text($0.gtin) }),
-        ("mpn", { text($0.mpn) }), ("condition", { text($0.condition) }),
-        ("google_product_category", { text($0.googleProductCategory) }), ("product_type", { text($0.productType) }),
-        ("color", { text($0.color) }), ("size", { text($0.size) }), ("material", { text($0.material) }),
-        ("pattern", { text($0.pattern) }), ("gender", { text($0.gender) }), ("age_group", { text($0.ageGroup) }),
-        ("item_group_id", { text($0.itemGroupID) }), ("product_highlight", { list($0.highlights) }),
-        (
-            "product_detail",
-            { product in
-                .list(
-                    product.details.map { detail in
-                        map([
-                            ("section_name", text(detail.sectionName)), ("attribute_name", .string(detail.attributeName)),
-                            ("attribute_value", .string(detail.attributeValue)),
-                        ])
-                    })
+    /// A product field as templates name it, read straight from the ``Product``.
+    enum ProductField: Sendable {
+        /// One value; `nil` when the product has none (an empty string counts as none, but for `id`).
+        case text(@Sendable (Product) -> String?)
+        case strings(@Sendable (Product) -> [String])
+        /// `product_detail`: maps of `section_name` (when there is one), `attribute_name`, `attribute_value`.
+        case details
+        /// `attributes`: maps of `name` and `value`.
+        case attributes
+
+        /// The field as a context holds it.
+        var value: @Sendable (Product) -> Value? {
+            switch self {
+            case .text(let read): { read($0).map(Value.string) }
+            case .strings(let read): { .list(read($0).map(Value.string)) }
+            case .details:
+                { product in
+                    .list(
+                        product.details.map { detail in
+                            map([
+                                ("section_name", RenderContext.text(detail.sectionName)), ("attribute_name", .string(detail.attributeName)),
+                                ("attribute_value", .string(detail.attributeValue)),
+                            ])
+                        })
+                }
+            case .attributes: { product in .list(product.extraAttributes.map { map([("name", .string($0.name)), ("value", .string($0.value))]) }) }
             }
-        ),
-        ("attributes", { product in .list(product.extraAttributes.map { map([("name", .string($0.name)), ("value", .string($0.value))]) }) }),
-    ]
+        }
+
+        /// The field a template names `product.<name>`; `nil` for no such field.
+        static func named(_ name: String) -> ProductField? {
+            if let found = Self.named.first(where: { $0.name == name }) { return found.field }
+            guard name.hasPrefix("custom_label_"), let index = Int(name.dropFirst("custom_label_".count)), index >= 0 else { return nil }
+            return .text { product in index < product.customLabels.count ? nonEmpty(product.customLabels[index]) : nil }
+        }
+
+        /// Where a name comes in ``named``; custom labels after every other field.
+        fileprivate static func position(_ name: String) -> Int { Self.named.firstIndex { $0.name == name } ?? Self.named.count }
+
+        /// Every field but the custom labels, by the name templates use, in the order a context lists them.
+        static let named: [(name: String, field: ProductField)] = [
+            ("id", .text { $0.id }), ("title", .text { nonEmpty($0.title) }), ("description", .text { nonEmpty($0.description) }),
+            ("link", .text { nonEmpty($0.link) }), ("image_link", .text { nonEmpty($0.imageLink) }),
+            ("additional_image_link", .strings { $0.additionalImageLinks }),
+            ("price", .text { nonEmpty($0.price?.description) }), ("sale_price", .text { nonEmpty($0.salePrice?.description) }),
+            ("availability", .text { nonEmpty($0.availability) }), ("brand", .text { nonEmpty($0.brand) }),
+            ("gtin", .text { nonEmpty($0.gtin) }), ("mpn", .text { nonEmpty($0.mpn) }), ("condition", .text { nonEmpty($0.condition) }),
+            ("google_product_category", .text { nonEmpty($0.googleProductCategory) }),
+            ("product_type", .text { nonEmpty($0.productType) }), ("color", .text { nonEmpty($0.color) }),
+            ("size", .text { nonEmpty($0.size) }), ("material", .text { nonEmpty($0.material) }),
+            ("pattern", .text { nonEmpty($0.pattern) }), ("gender", .text { nonEmpty($0.gender) }),
+            ("age_group", .text { nonEmpty($0.ageGroup) }), ("item_group_id", .text { nonEmpty($0.itemGroupID) }),
+            ("product_highlight", .strings { $0.highlights }), ("product_detail", .details), ("attributes", .attributes),
+        ]
+
+        private static func nonEmpty(_ string: String?) -> String? {
+            guard let string, !string.isEmpty else { return nil }
+            return string
+        }
+    }
 
     /// The `locale` part of a context.
     public static func localeValue(_ brand: BrandGuide, code: String) -> Value {

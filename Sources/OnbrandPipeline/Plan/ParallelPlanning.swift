@@ -52,7 +52,7 @@ public enum ParallelPlanning {
                 inFlight.signal()
                 throw error
             }
-            let batch: Batch
+            var batch: Batch
             do { batch = try readBatch(next) } catch {
                 inFlight.signal()
                 throw error
@@ -61,7 +61,9 @@ public enum ParallelPlanning {
                 inFlight.signal()
                 break
             }
-            let units = batch.units
+            // Handed over, not shared: the workers take the units out of the batch's own array.
+            let units = PendingUnits(batch.units)
+            batch.units = []
             planning.async {
                 let planned = plan(units, planner: planner, workers: workers)
                 writing.async {
@@ -86,13 +88,14 @@ public enum ParallelPlanning {
     static let batchesInFlight = 3
 
     private struct Batch {
-        var units: [Unit]
+        /// Each is taken out by the worker that plans it (see ``plan(_:planner:workers:)``).
+        var units: [Unit?]
         /// `next` said nil: nothing follows.
         var isLast: Bool
     }
 
     private static func readBatch(_ next: () throws -> Unit?) throws -> Batch {
-        var units: [Unit] = []
+        var units: [Unit?] = []
         units.reserveCapacity(batchSize)
         while units.count < batchSize {
             guard let unit = try next() else { return Batch(units: units, isLast: true) }
@@ -102,28 +105,36 @@ public enum ParallelPlanning {
     }
 
     /// Plans and encodes a batch on `workers` threads, a chunk at a time; chunks in the batch's order.
-    private static func plan(_ units: [Unit], planner: Planner, workers: Int) -> [(plans: [UnitPlan], lines: PlanWriter.EncodedLines)] {
-        let chunks = (units.count + chunkSize - 1) / chunkSize
+    ///
+    /// Each unit is moved out of `units` by the worker that plans it. Lent from the batch instead,
+    /// a unit was copied for the call: every string of its product and template retained, then
+    /// released, and the template's by both cores at once.
+    private static func plan(_ pending: PendingUnits, planner: Planner, workers: Int) -> [(plans: [UnitPlan], lines: PlanWriter.EncodedLines)] {
+        let unitCount = pending.units.count
+        let chunks = (unitCount + chunkSize - 1) / chunkSize
         var results = [(plans: [UnitPlan], lines: PlanWriter.EncodedLines)?](repeating: nil, count: chunks)
-        results.withUnsafeMutableBufferPointer { slots in
-            let slots = UncheckedBuffer(slots)
-            // Workers take the next chunk as they finish, so one that the reader or the writer
-            // kept off its core does not leave the other waiting at the end of the batch.
-            let next = Atomic<Int>(0)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let strings = EscapedStrings()
-                while true {
-                    let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard chunk < chunks else { break }
-                    let indices = chunk * chunkSize..<min((chunk + 1) * chunkSize, units.count)
-                    var plans: [UnitPlan] = []
-                    plans.reserveCapacity(indices.count)
-                    // One pair of buffers for the chunk's lines: the writer takes them as they are.
-                    let lines = PlanWriter.EncodedLines(reservingForUnits: indices.count)
-                    units.withUnsafeBufferPointer { units in
-                        // Through the buffer, a unit's template and product are lent to the planner, not copied.
+        pending.units.withUnsafeMutableBufferPointer { units in
+            results.withUnsafeMutableBufferPointer { slots in
+                let (units, slots) = (UncheckedBuffer(units), UncheckedBuffer(slots))
+                // Workers take the next chunk as they finish, so one that the reader or the writer
+                // kept off its core does not leave the other waiting at the end of the batch.
+                let next = Atomic<Int>(0)
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                    let strings = EscapedStrings()
+                    while true {
+                        let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard chunk < chunks else { break }
+                        let indices = chunk * chunkSize..<min((chunk + 1) * chunkSize, unitCount)
+                        var plans: [UnitPlan] = []
+                        plans.reserveCapacity(indices.count)
+                        // One pair of buffers for the chunk's lines: the writer takes them as they are.
+                        let lines = PlanWriter.EncodedLines(reservingForUnits: indices.count)
                         for index in indices {
-                            var plan = planner.plan(units[index].template, product: units[index].product, locale: units[index].locale)
+                            let unit = units.buffer[index].take()!
+                            var plan = planner.plan(unit.template, product: unit.product, locale: unit.locale)
+                            // Put back, to be freed with the batch: freed here, among the worker's own
+                            // allocations, memory the reader allocated made planning slower.
+                            units.buffer[index] = consume unit
                             lines.append(plan, strings: strings)
                             // The writer counts budgets; the request is freed here, by the thread
                             // that made it, rather than on the writer's (malloc's slow path).
@@ -131,8 +142,8 @@ public enum ParallelPlanning {
                             plan.altTextInstruction = nil
                             plans.append(plan)
                         }
+                        slots.buffer[chunk] = (plans, lines)
                     }
-                    slots.buffer[chunk] = (plans, lines)
                 }
             }
         }
@@ -146,6 +157,12 @@ public enum ParallelPlanning {
 private final class Stage<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// A batch's units on their way to the workers, each taken out by the one that plans it.
+private final class PendingUnits: @unchecked Sendable {
+    var units: [ParallelPlanning.Unit?]
+    init(_ units: [ParallelPlanning.Unit?]) { self.units = units }
 }
 
 /// The first error the writer met; the reader stops at it.

@@ -9,7 +9,7 @@
 /// A program writes what the fast renderer writes. Like it, it records the decisions it made, so
 /// that each new way through the text is still compared with swift-mustache's render.
 struct ProductTextProgram: Sendable {
-    private indirect enum Step: Sendable {
+    private enum Step: Sendable {
         case text(String)
         /// `{{product.<field>}}`, a field with one value.
         case field(@Sendable (Product) -> String?, id: Int)
@@ -146,8 +146,15 @@ struct ProductTextProgram: Sendable {
     }
 
     private static func run(_ steps: [Step], product: Product, item: Item, trace: inout RenderTrace, output: inout ByteBuffer) -> Bool {
-        for step in steps {
-            switch step {
+        // Through the buffer: each step is lent to the loop, not copied.
+        steps.withUnsafeBufferPointer { steps in run(steps, product: product, item: item, trace: &trace, output: &output) }
+    }
+
+    private static func run(
+        _ steps: UnsafeBufferPointer<Step>, product: Product, item: Item, trace: inout RenderTrace, output: inout ByteBuffer
+    ) -> Bool {
+        for index in steps.indices {
+            switch steps[index] {
             case .text(let text):
                 output.append(text)
             case .field(let read, let id):
@@ -178,7 +185,9 @@ struct ProductTextProgram: Sendable {
                 switch field {
                 case .text(let read):
                     let value = read(product)
-                    record(id, kind: value.map(FastTemplate.kind(of:)) ?? 0, &trace)
+                    // Present or not is the whole decision: what the value holds is recorded
+                    // where it is written.
+                    record(id, kind: value == nil ? 0 : 1, &trace)
                     if inverted {
                         if value == nil, !run(children, product: product, item: item, trace: &trace, output: &output) { return false }
                     } else if let value, !run(children, product: product, item: .string(value), trace: &trace, output: &output) {

@@ -198,26 +198,31 @@ struct PlanLineWriter: ~Copyable {
         literal(#","outputTextTokens":"#)
         int(report.outputTextTokens)
         literal(#","sections":["#)
-        for (index, section) in report.sections.enumerated() {
-            literal(index == 0 ? #"{"fullTokens":"# : #",{"fullTokens":"#)
-            int(section.fullTokens)
-            literal(#","id":"#)
-            string(section.id)
-            literal(#","kind":"#)
-            string(section.kind)
-            literal(#","outcome":"#)
-            string(section.outcome.rawValue)
-            literal(#","priority":"#)
-            string(section.priority)
-            if let reason = section.reason {
-                literal(#","reason":"#)
-                string(reason)
-            }
-            literal(#","tokens":"#)
-            int(section.tokens)
-            literal("}")
+        // Through the buffer: `enumerated()` copied each section, retaining its strings.
+        report.sections.withUnsafeBufferPointer { sections in
+            for index in sections.indices { section(sections[index], isFirst: index == 0) }
         }
         literal("]}")
+    }
+
+    private mutating func section(_ section: BudgetReport.Section, isFirst: Bool) {
+        literal(isFirst ? #"{"fullTokens":"# : #",{"fullTokens":"#)
+        int(section.fullTokens)
+        literal(#","id":"#)
+        string(section.id)
+        literal(#","kind":"#)
+        string(section.kind)
+        literal(#","outcome":"#)
+        string(section.outcome.rawValue)
+        literal(#","priority":"#)
+        string(section.priority)
+        if let reason = section.reason {
+            literal(#","reason":"#)
+            string(reason)
+        }
+        literal(#","tokens":"#)
+        int(section.tokens)
+        literal("}")
     }
 
     // MARK: - JSON
@@ -272,23 +277,19 @@ struct PlanLineWriter: ~Copyable {
     mutating func bool(_ value: Bool) { literal(value ? "true" : "false") }
 
     mutating func int(_ value: Int) {
+        if value < 0 { append(UInt8(ascii: "-")) }
         var remaining = value.magnitude
-        var digits = 1
-        while digits < 20, remaining >= Self.powersOfTen[digits] { digits += 1 }
-        let sign = value < 0 ? 1 : 0
-        buffer.append(length: sign + digits) { target in
-            if sign == 1 { target[0] = UInt8(ascii: "-") }
-            var index = sign + digits
+        // Digits from the last, into the 20 bytes the largest magnitude needs.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var index = 20
             repeat {
                 index -= 1
-                target[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                digits[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
                 remaining /= 10
             } while remaining > 0
+            append(UnsafeBufferPointer(rebasing: digits[index...]))
         }
     }
-
-    /// 10⁰ … 10¹⁹: a magnitude with `n` digits is below `powersOfTen[n]` (20 digits: at least 10¹⁹).
-    private static let powersOfTen: [UInt] = (0..<20).map { exponent in (0..<exponent).reduce(1) { product, _ in product * 10 } }
 
     /// As `JSONEncoder` writes a `Double`: integral values without a fraction, others in their shortest form.
     mutating func double(_ value: Double) {

@@ -133,3 +133,31 @@ extension Product {
         return copy
     }
 }
+
+/// Recent texts give back the string already made for the same bytes, and only for them.
+@Suite struct RecentTextsTests {
+    @Test func sameBytesGiveTheSameString() {
+        let recent = RecentTexts()
+        func string(_ text: String, _ index: Int) -> String {
+            Array(text.utf8).withUnsafeBufferPointer { recent.string($0, text: index) }
+        }
+        let long = "Photograph the Trail Jacket – Forest Green as a clean packshot."
+        let first = string(long, 0)
+        let again = string(long, 0)
+        #expect(first == long && again == long)
+        #expect(TemplatePlanIdentity.sameStorage(first, again), "the kept string, not a new one")
+        #expect(!TemplatePlanIdentity.sameStorage(string(long, 1), first), "texts are kept apart by index")
+        #expect(string(long + "!", 0) == long + "!")
+        #expect(string("", 0) == "")
+        // Four more texts push the first one out.
+        for number in 0..<4 { _ = string("\(long) \(number)", 0) }
+        #expect(!TemplatePlanIdentity.sameStorage(string(long, 0), first))
+    }
+}
+
+/// Whether two strings share their storage (the kept string was given back).
+enum TemplatePlanIdentity {
+    static func sameStorage(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.withContiguousStorageIfAvailable { $0.baseAddress } == rhs.utf8.withContiguousStorageIfAvailable { $0.baseAddress }
+    }
+}

@@ -27,6 +27,11 @@ public struct ByteBuffer: ~Copyable {
 
     public mutating func removeAll() { length = 0 }
 
+    /// Lets `body` rewrite the bytes in place; the first ones, as many as it returns, are kept.
+    public mutating func rewrite(_ body: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
+        length = min(max(body(UnsafeMutableBufferPointer(start: base, count: length)), 0), length)
+    }
+
     /// Room for `extra` more bytes.
     @inlinable @inline(__always)
     public mutating func reserve(_ extra: Int) {

@@ -110,7 +110,11 @@ public final class PreparedTemplate: @unchecked Sendable {
     ///
     /// - Throws: ``DiagnosticError`` listing each variable that does not resolve for the product.
     /// - Parameter subject: Named in messages; made only when there is one to write.
-    public func render(_ product: Product, subject: @autoclosure () -> String? = nil) throws(DiagnosticError) -> TemplateRenderer.Rendered {
+    /// - Parameter recent: The texts this thread rendered last, to give back the same `String`
+    ///   for a text rendered again (see ``RecentTexts``).
+    public func render(
+        _ product: Product, subject: @autoclosure () -> String? = nil, recent: RecentTexts? = nil
+    ) throws(DiagnosticError) -> TemplateRenderer.Rendered {
         // The product's context, made only for the texts that need it: those without a program,
         // a render to check against swift-mustache's, the full path.
         var context: RenderContext.Members?
@@ -146,7 +150,13 @@ public final class PreparedTemplate: @unchecked Sendable {
                         fast.render(root(), strict: true, trace: &trace, into: &buffer, stack: &stack)
                     }
                 guard succeeded else { return try fullPath() }
-                let text = TemplateRenderer.normalize(utf8: buffer.written)
+                let text: String
+                if let recent {
+                    buffer.rewrite { TemplateRenderer.normalize(inPlace: $0) }
+                    text = recent.string(buffer.written, text: index)
+                } else {
+                    text = TemplateRenderer.normalize(utf8: buffer.written)
+                }
                 let key = Trace(text: index, decisions: trace)
                 if !isVerified(key) {
                     guard TemplateRenderer.normalize(reference.render(root().mapValues(\.mustacheValue))) == text else {
@@ -190,5 +200,34 @@ public final class PreparedTemplate: @unchecked Sendable {
         defer { lock.unlock() }
         if verified.count >= 16384 { verified.removeAll(keepingCapacity: true) }
         verified.insert(key)
+    }
+}
+
+/// The last few texts a prepared template rendered, by text, for one thread's renders.
+///
+/// Variants of one item follow each other in a catalog, and their prompts and alt-text
+/// instructions are often the same text. Giving back the `String` already made for it spares
+/// checking the UTF-8 of a new one (a `String` made from bytes always is), and lets whoever counts
+/// its tokens see that it is the text it counted last.
+public final class RecentTexts {
+    private var texts: [[String]] = []
+    /// Per text: enough for the variants of an item, few enough to compare with them all.
+    private static let limit = 4
+
+    public init() {}
+
+    /// The string for `bytes` (valid UTF-8) as text `index`: one kept, or a new one, then kept.
+    func string(_ bytes: UnsafeBufferPointer<UInt8>, text index: Int) -> String {
+        while texts.count <= index { texts.append([]) }
+        for kept in texts[index] where kept.utf8.count == bytes.count {
+            let same = kept.utf8.withContiguousStorageIfAvailable { keptBytes in
+                keptBytes.count == 0 || memcmp(keptBytes.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+            }
+            if same == true { return kept }
+        }
+        let made = String(decoding: bytes, as: UTF8.self)
+        if texts[index].count >= Self.limit { texts[index].removeLast() }
+        texts[index].insert(made, at: 0)
+        return made
     }
 }

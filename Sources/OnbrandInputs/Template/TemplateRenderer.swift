@@ -91,40 +91,53 @@ public enum TemplateRenderer {
         // Never longer than the input: a separator stands for at least as many newlines as it writes.
         String(unsafeUninitializedCapacity: bytes.count) { output in
             guard let base = bytes.baseAddress, let target = output.baseAddress else { return 0 }
-            var written = 0
-            var previousWasBlank = true
-            var pendingBlank = false
-            var lineStart = 0
-            while lineStart <= bytes.count {
-                var lineEnd = bytes.count
-                if lineStart < bytes.count, let newline = memchr(UnsafeRawPointer(base + lineStart), 0x0A, bytes.count - lineStart) {
-                    lineEnd = UnsafeRawPointer(newline) - UnsafeRawPointer(base)
-                }
-                var start = lineStart
-                var end = lineEnd
-                while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
-                while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 || bytes[end - 1] == 0x0D { end -= 1 }
-                lineStart = lineEnd + 1
-                if start == end {
-                    if !previousWasBlank { pendingBlank = true }
-                    previousWasBlank = true
-                    continue
-                }
-                if written > 0 {
-                    output[written] = 0x0A
-                    written += 1
-                    if pendingBlank {
-                        output[written] = 0x0A
-                        written += 1
-                    }
-                }
-                pendingBlank = false
-                previousWasBlank = false
-                (target + written).update(from: base + start, count: end - start)
-                written += end - start
-            }
-            return written
+            return normalize(base, count: bytes.count, into: target)
         }
+    }
+
+    /// ``normalize(_:)`` in place: the text's first bytes become the normalised text, and their
+    /// number is returned.
+    static func normalize(inPlace bytes: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        return normalize(base, count: bytes.count, into: base)
+    }
+
+    /// Writes the normalised form of `count` bytes at `source` to `target`, which may be `source`
+    /// itself: the output never gets ahead of the input.
+    private static func normalize(_ source: UnsafePointer<UInt8>, count: Int, into target: UnsafeMutablePointer<UInt8>) -> Int {
+        var written = 0
+        var previousWasBlank = true
+        var pendingBlank = false
+        var lineStart = 0
+        while lineStart <= count {
+            var lineEnd = count
+            if lineStart < count, let newline = memchr(UnsafeRawPointer(source + lineStart), 0x0A, count - lineStart) {
+                lineEnd = UnsafeRawPointer(newline) - UnsafeRawPointer(source)
+            }
+            var start = lineStart
+            var end = lineEnd
+            while start < end, source[start] == 0x20 || source[start] == 0x09 { start += 1 }
+            while end > start, source[end - 1] == 0x20 || source[end - 1] == 0x09 || source[end - 1] == 0x0D { end -= 1 }
+            lineStart = lineEnd + 1
+            if start == end {
+                if !previousWasBlank { pendingBlank = true }
+                previousWasBlank = true
+                continue
+            }
+            if written > 0 {
+                target[written] = 0x0A
+                written += 1
+                if pendingBlank {
+                    target[written] = 0x0A
+                    written += 1
+                }
+            }
+            pendingBlank = false
+            previousWasBlank = false
+            memmove(target + written, source + start, end - start)
+            written += end - start
+        }
+        return written
     }
 
     /// Every problem with the template's tags in this context: unbalanced sections, unsupported

@@ -153,7 +153,7 @@ public final class Planner: @unchecked Sendable {
 
         let rendered: TemplateRenderer.Rendered
         do {
-            rendered = try shared.prepared.render(product, subject: "product \(product.id) (\(locale))")
+            rendered = try shared.prepared.render(product, subject: "product \(product.id) (\(locale))", recent: shared.recentTexts)
         } catch {
             return failed(error.diagnostics.map(\.message).joined(separator: "; "))
         }
@@ -162,6 +162,8 @@ public final class Planner: @unchecked Sendable {
         let altInstructionTokens: Int?
         if let sharedAlt = shared.altInstruction, rendered.altTextInstruction == sharedAlt.rendered {
             (fullAltInstruction, altInstructionTokens) = (sharedAlt.full, sharedAlt.tokens)
+        } else if let last = shared.lastAltInstruction, let instruction = rendered.altTextInstruction, TemplatePlan.isSame(instruction, last.rendered) {
+            (fullAltInstruction, altInstructionTokens) = (last.full, last.tokens)
         } else {
             fullAltInstruction = Self.fullAltTextInstruction(rendered.altTextInstruction)
             altInstructionTokens = nil
@@ -189,12 +191,13 @@ public final class Planner: @unchecked Sendable {
                         fixedTokens: images.parts.count * profile.inputImageTokens, isTrimmable: false))
             }
         }
-        items.append(.init(id: "prompt", isRequired: true, rank: 0, text: rendered.prompt, tokens: counter.count(rendered.prompt), isTrimmable: false))
+        items.append(.init(id: "prompt", isRequired: true, rank: 0, text: rendered.prompt, tokens: shared.tokens(ofPrompt: rendered.prompt), isTrimmable: false))
         if let altInstruction {
-            items.append(
-                .init(
-                    id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction,
-                    tokens: altInstructionTokens ?? counter.count(altInstruction), isTrimmable: false))
+            let tokens = altInstructionTokens ?? counter.count(altInstruction)
+            if altInstructionTokens == nil, let instruction = rendered.altTextInstruction {
+                shared.lastAltInstruction = (instruction, altInstruction, tokens)
+            }
+            items.append(.init(id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction, tokens: tokens, isTrimmable: false))
         }
         let packed = packer.pack(items, budget: limit - shared.outputReserve - shared.systemTokens)
 
@@ -245,6 +248,7 @@ public final class Planner: @unchecked Sendable {
     final class TemplatePlan: @unchecked Sendable {
         let template: PromptTemplate
         let locale: String
+        let counter: TokenCounter
         let modelID: String
         let profile: ModelProfile?
         /// Why no unit of this template can be planned (unknown model, a template the model cannot serve).
@@ -265,11 +269,39 @@ public final class Planner: @unchecked Sendable {
         let brandImages: [Int: ImageSection]
         let tools: [Tool]?
         let generationConfig: GenerationConfig
+        /// This thread's last renders (a plan serves one thread: see ``Planner/templatePlan(_:locale:)``).
+        let recentTexts = RecentTexts()
+        /// The last prompt counted, and its count.
+        private var lastPrompt: (text: String, tokens: Int)?
+        /// The last alt-text instruction that names the product: as rendered, with the contract, and counted.
+        var lastAltInstruction: (rendered: String, full: String, tokens: Int)?
+
+        /// The prompt's tokens, counted again only when it is not the very string counted last
+        /// (``RecentTexts`` gives a variant's prompt back as the same string).
+        func tokens(ofPrompt prompt: String) -> Int {
+            if let lastPrompt, Self.isSame(prompt, lastPrompt.text) { return lastPrompt.tokens }
+            let tokens = counter.count(prompt)
+            lastPrompt = (prompt, tokens)
+            return tokens
+        }
+
+        /// The same storage (or, for small strings, the same bytes): cheaper than `==`, which for
+        /// text outside ASCII compares by Unicode equivalence. Texts held here keep their storage,
+        /// so an address is never reused while it is compared with.
+        static func isSame(_ lhs: String, _ rhs: String) -> Bool {
+            // A small string is held in the value itself, and lent through a temporary copy.
+            guard lhs.utf8.count > 15, rhs.utf8.count > 15 else { return lhs.utf8.elementsEqual(rhs.utf8) }
+            guard let left = lhs.utf8.withContiguousStorageIfAvailable({ $0.baseAddress }),
+                let right = rhs.utf8.withContiguousStorageIfAvailable({ $0.baseAddress })
+            else { return false }
+            return left == right && lhs.utf8.count == rhs.utf8.count
+        }
 
         init(template: PromptTemplate, locale: String, planner: Planner) {
             let options = planner.options
             self.template = template
             self.locale = locale
+            counter = options.counter
             modelID = template.model ?? options.defaultModel
             let profile = planner.models.profile(modelID)
             self.profile = profile

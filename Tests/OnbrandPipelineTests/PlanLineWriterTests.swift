@@ -86,12 +86,13 @@ import Testing
         }
     }
 
-    /// Strings are scanned eight bytes at a time: every byte that needs escaping, at every offset
-    /// within and across those words, next to ASCII and multi-byte text, is escaped as the encoder does.
+    /// Strings are scanned sixteen, then eight bytes at a time: every byte that needs escaping, at
+    /// every offset within and across those blocks, next to ASCII and multi-byte text, is escaped as
+    /// the encoder does.
     @Test func stringsAreEscapedAsTheEncoderDoesAtEveryOffset() throws {
         let specials: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{C}", "\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "/", "é", "東", "🔥"]
         for special in specials {
-            for length in 0..<20 {
+            for length in 0..<40 {
                 for offset in 0...length {
                     var text = String(repeating: "a", count: length)
                     text.insert(special, at: text.index(text.startIndex, offsetBy: offset))

@@ -111,7 +111,9 @@ public final class PlanWriter {
     /// Encodes plans one after another, as a planning worker does (repeated strings escaped once).
     public static func encode(_ plans: some Sequence<UnitPlan>) -> EncodedLines {
         let strings = EscapedStrings()
-        let lines = EncodedLines()
+        // Room reserved up front, as a worker's chunk has: growing as it goes, the buffers would be
+        // copied over and over, and `plan-stages` would count that as encoding.
+        let lines = EncodedLines(reservingForUnits: plans.underestimatedCount)
         for plan in plans { lines.append(plan, strings: strings) }
         return lines
     }

@@ -138,6 +138,23 @@ import Testing
         #expect(strict == nil)
     }
 
+    /// A value's kind, read eight bytes at a time: a line break anywhere, at any length, is found.
+    @Test func kindsFindLineBreaksAtEveryOffset() {
+        #expect(FastTemplate.kind(of: "") == 1)
+        for length in 1..<80 {
+            let plain = String(repeating: "a", count: length)
+            #expect(FastTemplate.kind(of: plain) == 2)
+            #expect(FastTemplate.kind(of: " " + plain) == 8 && FastTemplate.kind(of: plain + "\t") == 8)
+            for offset in 0..<length {
+                for breakByte in ["\n", "\r"] {
+                    var text = plain
+                    text.replaceSubrange(text.index(text.startIndex, offsetBy: offset)...text.index(text.startIndex, offsetBy: offset), with: breakByte)
+                    #expect(FastTemplate.kind(of: text) == 7, "\(text.debugDescription)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [
         ("  a  \n\n\n  b\t\n", "a\n\nb"),
         ("\n\n  x", "x"),

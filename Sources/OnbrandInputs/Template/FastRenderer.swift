@@ -112,13 +112,28 @@ struct FastTemplate: Sendable {
     /// ``kind(of:)`` of the bytes of a text.
     static func kind(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
         guard let first = bytes.first, let last = bytes.last else { return 1 }
-        // Most values are a few words: a loop beats two calls to `memchr`.
+        // Most values are a few words: eight bytes a step beat two calls to `memchr`.
         if bytes.count < 64 {
-            for byte in bytes where byte == 0x0A || byte == 0x0D { return 7 }
+            let raw = UnsafeRawBufferPointer(bytes)
+            var offset = 0
+            while offset + 8 <= raw.count {
+                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                if hasByte(word, 0x0A) || hasByte(word, 0x0D) { return 7 }
+                offset += 8
+            }
+            for byte in bytes[offset...] where byte == 0x0A || byte == 0x0D { return 7 }
         } else if memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil || memchr(bytes.baseAddress!, 0x0D, bytes.count) != nil {
             return 7
         }
         return first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 ? 8 : 2
+    }
+
+    /// Whether any of a word's eight bytes is `byte`.
+    @inline(__always)
+    private static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let value = word ^ (ones &* UInt64(byte))
+        return (value &- ones) & ~value & 0x8080_8080_8080_8080 != 0
     }
 
     private struct Walk {

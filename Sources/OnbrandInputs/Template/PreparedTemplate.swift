@@ -210,7 +210,8 @@ public final class PreparedTemplate: @unchecked Sendable {
 /// checking the UTF-8 of a new one (a `String` made from bytes always is), and lets whoever counts
 /// its tokens see that it is the text it counted last.
 public final class RecentTexts {
-    private var texts: [[String]] = []
+    /// Per text, its last strings: `limit` slots from `index * limit`, most recent first.
+    private var kept: [String?] = []
     /// Per text: enough for the variants of an item, few enough to compare with them all.
     private static let limit = 4
 
@@ -218,16 +219,22 @@ public final class RecentTexts {
 
     /// The string for `bytes` (valid UTF-8) as text `index`: one kept, or a new one, then kept.
     func string(_ bytes: UnsafeBufferPointer<UInt8>, text index: Int) -> String {
-        while texts.count <= index { texts.append([]) }
-        for kept in texts[index] where kept.utf8.count == bytes.count {
-            let same = kept.utf8.withContiguousStorageIfAvailable { keptBytes in
-                keptBytes.count == 0 || memcmp(keptBytes.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+        let first = index * Self.limit
+        if kept.count < first + Self.limit { kept += repeatElement(nil, count: first + Self.limit - kept.count) }
+        // One access to the array for the whole look-up: each of a class's array accesses is checked.
+        return kept.withUnsafeMutableBufferPointer { kept in
+            for slot in first..<first + Self.limit {
+                guard let candidate = kept[slot] else { break }
+                let same = candidate.utf8.count == bytes.count
+                    && candidate.utf8.withContiguousStorageIfAvailable { candidate in
+                        candidate.count == 0 || memcmp(candidate.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+                    } == true
+                if same { return candidate }
             }
-            if same == true { return kept }
+            let made = String(decoding: bytes, as: UTF8.self)
+            for slot in (first + 1..<first + Self.limit).reversed() { kept.swapAt(slot, slot - 1) }
+            kept[first] = made
+            return made
         }
-        let made = String(decoding: bytes, as: UTF8.self)
-        if texts[index].count >= Self.limit { texts[index].removeLast() }
-        texts[index].insert(made, at: 0)
-        return made
     }
 }

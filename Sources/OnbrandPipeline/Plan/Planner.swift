@@ -203,21 +203,28 @@ public final class Planner: @unchecked Sendable {
 
         var sections: [BudgetReport.Section] = []
         sections.reserveCapacity(rendered.sections.count)
-        for (index, placement) in packed.placements.enumerated() where index < rendered.sections.count {
-            let section = rendered.sections[index]
-            sections.append(
-                .init(
-                    id: section.id, priority: section.priority.rawValue, kind: section.kind.rawValue, outcome: placement.outcome,
-                    tokens: placement.tokens, fullTokens: placement.fullTokens, reason: placement.reason))
-        }
         var parts: [Part] = []
         parts.reserveCapacity(items.count + imagesByItem.reduce(0) { $0 + ($1?.count ?? 0) })
         var images = 0
-        for (index, placement) in packed.placements.enumerated() where placement.outcome != .dropped {
-            if !placement.text.isEmpty { parts.append(Part(text: placement.text)) }
-            if index < imagesByItem.count, let imageParts = imagesByItem[index] {
-                parts += imageParts
-                images += imageParts.count
+        // Through the buffers: each placement and section is lent, where a loop over the arrays
+        // copied them (retaining every string in them).
+        packed.placements.withUnsafeBufferPointer { placements in
+            rendered.sections.withUnsafeBufferPointer { renderedSections in
+                for index in placements.indices where index < renderedSections.count {
+                    let section = renderedSections[index]
+                    let placement = placements[index]
+                    sections.append(
+                        .init(
+                            id: section.id, priority: section.priority.rawValue, kind: section.kind.rawValue, outcome: placement.outcome,
+                            tokens: placement.tokens, fullTokens: placement.fullTokens, reason: placement.reason))
+                }
+            }
+            for index in placements.indices where placements[index].outcome != .dropped {
+                if !placements[index].text.isEmpty { parts.append(Part(text: placements[index].text)) }
+                if index < imagesByItem.count, let imageParts = imagesByItem[index] {
+                    parts += imageParts
+                    images += imageParts.count
+                }
             }
         }
         let imageTokens = images * profile.inputImageTokens

@@ -136,10 +136,11 @@ public enum ParallelPlanning {
                             // allocations, memory the reader allocated made planning slower.
                             units.buffer[index] = consume unit
                             lines.append(plan, strings: strings)
-                            // The writer counts budgets; the request is freed here, by the thread
-                            // that made it, rather than on the writer's (malloc's slow path).
+                            // The writer only counts budgets: what it does not need is freed here, by
+                            // the thread that made it, rather than on the writer's (malloc's slow path).
                             plan.request = nil
                             plan.altTextInstruction = nil
+                            plan.altTextFallback = nil
                             plans.append(plan)
                         }
                         slots.buffer[chunk] = (plans, lines)

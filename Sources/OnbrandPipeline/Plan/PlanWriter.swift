@@ -169,9 +169,11 @@ public final class PlanWriter {
             summary.groups[index].failed += 1
             summary.failures[plan.failure ?? "unknown", default: 0] += 1
         }
-        for section in plan.report.sections {
-            if section.outcome == .trimmed { summary.trimmedSections += 1 }
-            if section.outcome == .dropped { summary.droppedSections += 1 }
+        plan.report.sections.withUnsafeBufferPointer { sections in
+            for index in sections.indices {
+                if sections[index].outcome == .trimmed { summary.trimmedSections += 1 }
+                if sections[index].outcome == .dropped { summary.droppedSections += 1 }
+            }
         }
     }
 

@@ -96,18 +96,27 @@ import Testing
                     let localeValue = RenderContext.localeValue(brand, code: locale)
                     let prepared = PreparedTemplate(template, brand: brandValue, locale: localeValue, sharedPartKey: "prepared-test|\(brandName)|\(locale)")
                     #expect(prepared.sharedSectionTexts.contains { $0 != nil }, "\(template.id): some section never names the product")
-                    for product in products {
+                    // Twice over the products, with and without the texts rendered last (the second
+                    // time round, each is one `RecentTexts` has seen).
+                    let recent = RecentTexts()
+                    for product in products + products {
                         let context = RenderContext(brand: brandValue, product: product, locale: localeValue, sharedPartKey: nil)
                         let full = Result { () throws(DiagnosticError) in try TemplateRenderer.render(template, context: context, subject: product.id) }
-                        let fast = Result { () throws(DiagnosticError) in try prepared.render(product, subject: product.id) }
-                        switch (full, fast) {
-                        case (.success(let expected), .success(let actual)): #expect(actual == expected, "\(template.id) \(product.id) \(locale)")
-                        case (.failure(let expected), .failure(let actual)):
-                            #expect(actual.diagnostics.map(\.message) == expected.diagnostics.map(\.message))
-                        default: Issue.record("\(template.id) \(product.id) \(locale): \(full) vs \(fast)")
+                        for fast in [
+                            Result { () throws(DiagnosticError) in try prepared.render(product, subject: product.id) },
+                            Result { () throws(DiagnosticError) in try prepared.render(product, subject: product.id, recent: recent) },
+                        ] {
+                            switch (full, fast) {
+                            case (.success(let expected), .success(let actual)): #expect(actual == expected, "\(template.id) \(product.id) \(locale)")
+                            case (.failure(let expected), .failure(let actual)):
+                                #expect(actual.diagnostics.map(\.message) == expected.diagnostics.map(\.message))
+                            default: Issue.record("\(template.id) \(product.id) \(locale): \(full) vs \(fast)")
+                            }
                         }
                         compared += 1
                     }
+                    // A refused template falls back to the full path, which would hide a wrong fast render.
+                    #expect(!prepared.isRefused, "\(template.id) \(locale): a fast render differed from swift-mustache's")
                 }
             }
         }
@@ -165,5 +174,8 @@ import Testing
     ])
     func normalisationTrimsLinesAndKeepsOneBlankLine(_ input: String, _ expected: String) {
         #expect(TemplateRenderer.normalize(input) == expected)
+        var bytes = Array(input.utf8)
+        let count = bytes.withUnsafeMutableBufferPointer { TemplateRenderer.normalize(inPlace: $0) }
+        #expect(String(decoding: bytes.prefix(count), as: UTF8.self) == expected, "in place")
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 @testable import OnbrandInputs
 import OnbrandTestSupport
 import Testing
@@ -19,11 +20,13 @@ import Testing
         try #require(FastTemplate(source: source, tags: MustacheTagScanner.tags(in: source).tags), "\(source)")
     }
 
-    /// The fast renderer's output over the full product context (`nil`: it fails), and the program's.
+    /// The fast renderer's output (`nil`: it fails), over the context a ``PreparedTemplate`` builds
+    /// for the text (only the product fields it names), and the program's.
     static func both(_ source: String, _ product: Product, brand: RenderContext.Value = brandWithTagline) throws -> (fast: String?, program: String?) {
         let fast = try fast(source)
         let program = try #require(ProductTextProgram(fast, brand: brand, locale: locale), "\(source) compiles")
-        let root: RenderContext.Members = ["brand": brand, "product": RenderContext.productValue(product), "locale": locale]
+        let fields = PreparedTemplate.productFields(namedIn: [source])
+        let root: RenderContext.Members = ["brand": brand, "product": RenderContext.productValue(product, fields: fields), "locale": locale]
         var trace = RenderTrace()
         var stack: [RenderContext.Value] = []
         var expected = ByteBuffer(capacity: 64)
@@ -145,19 +148,26 @@ extension Product {
         let first = string(long, 0)
         let again = string(long, 0)
         #expect(first == long && again == long)
-        #expect(TemplatePlanIdentity.sameStorage(first, again), "the kept string, not a new one")
-        #expect(!TemplatePlanIdentity.sameStorage(string(long, 1), first), "texts are kept apart by index")
+        #expect(StringStorage.same(first, again), "the kept string, not a new one")
+        #expect(!StringStorage.same(string(long, 1), first), "texts are kept apart by index")
         #expect(string(long + "!", 0) == long + "!")
+        // The same length, one byte different: a new string, not the kept one.
+        let other = string(long.replacingOccurrences(of: "Forest", with: "Forust"), 0)
+        #expect(other.contains("Forust") && !StringStorage.same(other, first))
+        #expect(StringStorage.same(string(long, 0), first), "a kept string is still found after others are made")
         #expect(string("", 0) == "")
         // Four more texts push the first one out.
         for number in 0..<4 { _ = string("\(long) \(number)", 0) }
-        #expect(!TemplatePlanIdentity.sameStorage(string(long, 0), first))
+        #expect(!StringStorage.same(string(long, 0), first))
     }
 }
 
 /// Whether two strings share their storage (the kept string was given back).
-enum TemplatePlanIdentity {
-    static func sameStorage(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.withContiguousStorageIfAvailable { $0.baseAddress } == rhs.utf8.withContiguousStorageIfAvailable { $0.baseAddress }
+enum StringStorage {
+    static func same(_ lhs: String, _ rhs: String) -> Bool {
+        guard let left = lhs.utf8.withContiguousStorageIfAvailable({ $0.baseAddress }), let right = rhs.utf8.withContiguousStorageIfAvailable({ $0.baseAddress }) else {
+            return false
+        }
+        return left == right
     }
 }

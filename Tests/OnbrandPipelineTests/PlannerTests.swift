@@ -115,6 +115,28 @@ import Testing
         #expect(cache.plan(planner: "current", template: templates[1], locale: "en-US") != nil, "one at a time")
     }
 
+    /// A thread's template plan counts a prompt or alt-text instruction again only when it is not
+    /// the string counted last; whatever the order of products, each unit's plan is the one a
+    /// fresh planner makes.
+    @Test func repeatedTextsArePlannedAsFreshOnes() throws {
+        let (brand, products) = try Self.northwind()
+        let template = try Self.template("catalog-packshot.xml")
+        let planner = Planner(brand: brand)
+        for product in [products[0], products[0], products[1], products[0], products[1], products[1]] {
+            let planned = planner.plan(template, product: product, locale: "en-US")
+            let fresh = Planner(brand: brand).plan(template, product: product, locale: "en-US")
+            #expect(planned.failure == nil && planned.report == fresh.report, "\(product.id)")
+            #expect(try Self.encode(planned.request) == (try Self.encode(fresh.request)))
+            #expect(planned.altTextInstruction == fresh.altTextInstruction)
+        }
+        let long = String(repeating: "Größe ", count: 4)
+        let copy = String(decoding: Array(long.utf8), as: UTF8.self)
+        #expect(Planner.TemplatePlan.isSame(long, long))
+        #expect(!Planner.TemplatePlan.isSame(long, copy), "equal text in other storage is counted again")
+        #expect(Planner.TemplatePlan.isSame("short", "short") && !Planner.TemplatePlan.isSame("short", "shore"))
+        #expect(!Planner.TemplatePlan.isSame(long, String(long.dropLast())))
+    }
+
     @Test func groundedTemplatesAskForWebAndImageSearch() throws {
         let (brand, products) = try Self.northwind()
         let plan = Planner(brand: brand).plan(try Self.template("lifestyle-trends.xml"), product: products[0], locale: "en-US")

@@ -5,8 +5,10 @@ import Mustache
 ///
 /// Planning a catalog renders the same template a million times with only the product changing.
 /// Texts that never name the product are checked and rendered once, here. Texts that do render
-/// through ``FastTemplate``, strictly (a variable that does not resolve stops it), and are trusted
-/// once their render has matched swift-mustache's for the same trace of decisions (see
+/// through a ``ProductTextProgram`` compiled for this brand and locale, which reads the product's
+/// fields directly, or through ``FastTemplate`` when they do not compile to one; strictly either
+/// way (a variable that does not resolve stops it). A render is trusted once one has matched
+/// swift-mustache's for the same text and trace of decisions (see
 /// ``FastTemplate/render(_:strict:trace:)``). Anything else — a variable that does not resolve, a
 /// text outside the fast renderer's subset, a text where it ever differed — goes the full way
 /// through ``TemplateRenderer/render(_:context:subject:)``, which checks every tag and says what
@@ -81,16 +83,20 @@ public final class PreparedTemplate: @unchecked Sendable {
         }
         self.texts = texts
         self.needsFullPath = needsFullPath
+        productFields = Self.productFields(namedIn: labelled.compactMap { $0.1?.source })
+    }
+
+    /// The product fields `sources` name, or all of them when one names the product as a whole.
+    static func productFields(namedIn sources: [String]) -> RenderContext.ProductFields {
         var fields: Set<String>? = []
-        for (_, text) in labelled {
-            guard let text else { continue }
-            for tag in CompiledTexts.shared.tags(text.source).tags {
+        for source in sources {
+            for tag in CompiledTexts.shared.tags(source).tags {
                 let name = TemplateRenderer.strippedName(tag.name)
                 if name == "product" { fields = nil }
                 if name.hasPrefix("product."), let field = name.split(separator: ".").dropFirst().first { fields?.insert(String(field)) }
             }
         }
-        productFields = .named(fields)
+        return .named(fields)
     }
 
     /// The normalised text of each section that never names the product (`nil` for the others):
@@ -177,7 +183,8 @@ public final class PreparedTemplate: @unchecked Sendable {
             prompt: rendered[sectionCount] ?? "", altTextInstruction: rendered[sectionCount + 1], altTextFallback: rendered[sectionCount + 2])
     }
 
-    private var isRefused: Bool {
+    /// A fast render once differed from swift-mustache's: every product now goes the full way.
+    var isRefused: Bool {
         lock.lock()
         defer { lock.unlock() }
         return refused
@@ -210,7 +217,8 @@ public final class PreparedTemplate: @unchecked Sendable {
 /// checking the UTF-8 of a new one (a `String` made from bytes always is), and lets whoever counts
 /// its tokens see that it is the text it counted last.
 public final class RecentTexts {
-    /// Per text, its last strings: `limit` slots from `index * limit`, most recent first.
+    /// Per text, its last strings: `limit` slots from `index * limit`, most recently made first
+    /// (a string given back again keeps its place).
     private var kept: [String?] = []
     /// Per text: enough for the variants of an item, few enough to compare with them all.
     private static let limit = 4

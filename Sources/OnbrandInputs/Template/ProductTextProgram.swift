@@ -130,9 +130,14 @@ struct ProductTextProgram: Sendable {
         }
     }
 
-    /// Appends the text for `product` to `output`, recording each decision in `trace`, as
-    /// ``FastTemplate/render(_:strict:trace:into:stack:)`` does with `strict`; `false` when a
-    /// variable does not resolve.
+    /// Appends the text for `product` to `output`, as ``FastTemplate/render(_:strict:trace:into:stack:)``
+    /// does with `strict`; `false` when a variable does not resolve.
+    ///
+    /// Its `trace` is its own, not the fast renderer's: it records the kind of each product value
+    /// and whether each section over the product is taken, but no depths (they were resolved when it
+    /// was compiled) and nothing for constants. That is enough because a text of a
+    /// ``PreparedTemplate`` always renders through the same one of the two, for the brand and locale
+    /// it was compiled against, so its traces are only ever compared with each other.
     func render(_ product: Product, trace: inout RenderTrace, into output: inout ByteBuffer) -> Bool {
         Self.run(steps, product: product, item: .none, trace: &trace, output: &output)
     }

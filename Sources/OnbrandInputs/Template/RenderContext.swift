@@ -301,7 +301,10 @@ public struct RenderContext: Sendable, Hashable {
         /// The field a template names `product.<name>`; `nil` for no such field.
         static func named(_ name: String) -> ProductField? {
             if let found = Self.named.first(where: { $0.name == name }) { return found.field }
-            guard name.hasPrefix("custom_label_"), let index = Int(name.dropFirst("custom_label_".count)), index >= 0 else { return nil }
+            // Only the name the label is written as: not `custom_label_01` or `custom_label_+1`.
+            guard name.hasPrefix("custom_label_"), let index = Int(name.dropFirst("custom_label_".count)), index >= 0,
+                name == "custom_label_\(index)"
+            else { return nil }
             return .text { product in index < product.customLabels.count ? nonEmpty(product.customLabels[index]) : nil }
         }
 

@@ -88,7 +88,7 @@ public enum ParallelPlanning {
     static let batchesInFlight = 3
 
     private struct Batch {
-        /// Each is taken out by the worker that plans it (see ``plan(_:planner:workers:)``).
+        /// Read in order; handed to the workers as ``PendingUnits`` (see ``plan(_:planner:workers:)``).
         var units: [Unit?]
         /// `next` said nil: nothing follows.
         var isLast: Bool
@@ -106,9 +106,10 @@ public enum ParallelPlanning {
 
     /// Plans and encodes a batch on `workers` threads, a chunk at a time; chunks in the batch's order.
     ///
-    /// Each unit is moved out of `units` by the worker that plans it. Lent from the batch instead,
-    /// a unit was copied for the call: every string of its product and template retained, then
-    /// released, and the template's by both cores at once.
+    /// Each unit is moved out of `pending` by the worker that plans it, and moved back once planned.
+    /// Lent from the batch instead, a unit was copied for the call: every string of its product and
+    /// template retained, then released, and the template's by both cores at once. Put back, it is
+    /// freed with the batch: freed on the worker, among the worker's own allocations, it was slower.
     private static func plan(_ pending: PendingUnits, planner: Planner, workers: Int) -> [(plans: [UnitPlan], lines: PlanWriter.EncodedLines)] {
         let unitCount = pending.units.count
         let chunks = (unitCount + chunkSize - 1) / chunkSize

@@ -325,20 +325,40 @@ final class LineMemo {
         return cuts
     }
 
-    /// Eight bytes a step: lines are hashed on every look-up, seen or not.
+    /// Sixteen bytes a step, in two lanes whose multiplies overlap, and the last bytes in one
+    /// load: lines and sentences are hashed on every look-up, seen or not (about 1.9 KB a unit of
+    /// the 100K feed). Only the memo sees these hashes; its entries are compared byte for byte.
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var hash: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(bytes.count)
-        let raw = UnsafeRawBufferPointer(bytes)
+        let count = bytes.count
+        var hash: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(count)
+        guard let base = bytes.baseAddress else { return Int(truncatingIfNeeded: hash) }
+        let raw = UnsafeRawPointer(base)
+        var other: UInt64 = 0x1319_8A2E_0370_7344
         var offset = 0
-        while offset + 8 <= raw.count {
+        while offset &+ 16 <= count {
+            hash = (hash ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            other = (other ^ raw.loadUnaligned(fromByteOffset: offset &+ 8, as: UInt64.self)) &* 0xC2B2_AE3D_27D4_EB4F
+            hash ^= hash >> 29
+            other ^= other >> 31
+            offset &+= 16
+        }
+        if offset &+ 8 <= count {
             hash = (hash ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
             hash ^= hash >> 29
-            offset += 8
+            offset &+= 8
         }
-        while offset < raw.count {
-            hash = (hash ^ UInt64(raw[offset])) &* 0x100_0000_01B3
-            offset += 1
+        if offset < count {
+            // The last eight bytes (some hashed already), or all of a shorter stretch.
+            var last: UInt64 = 0
+            if count >= 8 {
+                last = raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+            } else {
+                for index in 0..<count { last |= UInt64(base[index]) << (8 &* UInt64(index)) }
+            }
+            other = (other ^ last) &* 0x9E37_79B9_7F4A_7C15
+            other ^= other >> 29
         }
+        hash = (hash ^ (other &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15
         return Int(truncatingIfNeeded: hash ^ (hash >> 32))
     }
 

@@ -135,7 +135,9 @@ public final class PreparedTemplate: @unchecked Sendable {
             return try TemplateRenderer.render(template, context: context, subject: subject())
         }
         if needsFullPath || isRefused { return try fullPath() }
-        var rendered: [String?] = []
+        // "" for an absent text. Not optional: an array of optionals is destroyed element by
+        // element through Optional's generic witness (with the planner's images, 1 % of planning).
+        var rendered: [String] = []
         rendered.reserveCapacity(texts.count)
         // One buffer for every text of the product: each is rendered into it, then normalised out of it.
         var buffer = ByteBuffer(capacity: 2048)
@@ -145,7 +147,7 @@ public final class PreparedTemplate: @unchecked Sendable {
         for (index, text) in texts.enumerated() {
             switch text {
             case .absent:
-                rendered.append(nil)
+                rendered.append("")
             case .shared(let string):
                 rendered.append(string)
             case .perProduct(let reference, let fast, let program):
@@ -175,12 +177,15 @@ public final class PreparedTemplate: @unchecked Sendable {
             }
         }
         let sectionCount = template.sections.count
+        func present(_ index: Int) -> String? {
+            if case .absent = texts[index] { nil } else { rendered[index] }
+        }
         return TemplateRenderer.Rendered(
             sections: template.sections.indices.map { index in
                 let section = template.sections[index]
-                return .init(id: section.id, priority: section.priority, kind: section.kind, text: rendered[index] ?? "")
+                return .init(id: section.id, priority: section.priority, kind: section.kind, text: rendered[index])
             },
-            prompt: rendered[sectionCount] ?? "", altTextInstruction: rendered[sectionCount + 1], altTextFallback: rendered[sectionCount + 2])
+            prompt: rendered[sectionCount], altTextInstruction: present(sectionCount + 1), altTextFallback: present(sectionCount + 2))
     }
 
     /// A fast render once differed from swift-mustache's: every product now goes the full way.

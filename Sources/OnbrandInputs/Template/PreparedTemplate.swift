@@ -23,9 +23,20 @@ public final class PreparedTemplate: @unchecked Sendable {
         case absent
         /// Rendered and normalised once: the text never names the product.
         case shared(String)
-        /// swift-mustache's template (the reference), the fast renderer's, and the program the
-        /// fast renders go through when the text compiles to one.
-        case perProduct(MustacheTemplate, FastTemplate, ProductTextProgram?)
+        case perProduct(ProductText)
+    }
+
+    /// swift-mustache's template (the reference), the fast renderer's, and the program the fast
+    /// renders go through when the text compiles to one. In a class: each product's render takes
+    /// it out of ``texts`` with one retain instead of one for every array the three hold.
+    private final class ProductText: @unchecked Sendable {
+        let reference: MustacheTemplate
+        let fast: FastTemplate
+        let program: ProductTextProgram?
+
+        init(reference: MustacheTemplate, fast: FastTemplate, program: ProductTextProgram?) {
+            (self.reference, self.fast, self.program) = (reference, fast, program)
+        }
     }
 
     /// The template's texts in order: its sections, the prompt, the alt-text instruction and fallback.
@@ -71,7 +82,7 @@ public final class PreparedTemplate: @unchecked Sendable {
             }
             if compiled.usesProduct {
                 guard let fast = compiled.fast else { needsFullPath = true; texts.append(.absent); continue }
-                texts.append(.perProduct(compiled.template, fast, ProductTextProgram(fast, brand: brand, locale: locale)))
+                texts.append(.perProduct(ProductText(reference: compiled.template, fast: fast, program: ProductTextProgram(fast, brand: brand, locale: locale))))
             } else if TemplateRenderer.check(text, labelled: label, of: template, against: withoutProduct)
                 .contains(where: { $0.severity == .error })
             {
@@ -150,13 +161,13 @@ public final class PreparedTemplate: @unchecked Sendable {
                 rendered.append("")
             case .shared(let string):
                 rendered.append(string)
-            case .perProduct(let reference, let fast, let program):
+            case .perProduct(let productText):
                 var trace = RenderTrace()
                 buffer.removeAll()
+                // The program used in place (bound to a name, it would be copied).
                 let succeeded =
-                    if let program { program.render(product, trace: &trace, into: &buffer) } else {
-                        fast.render(root(), strict: true, trace: &trace, into: &buffer, stack: &stack)
-                    }
+                    productText.program?.render(product, trace: &trace, into: &buffer)
+                    ?? productText.fast.render(root(), strict: true, trace: &trace, into: &buffer, stack: &stack)
                 guard succeeded else { return try fullPath() }
                 let text: String
                 if let recent {
@@ -167,7 +178,7 @@ public final class PreparedTemplate: @unchecked Sendable {
                 }
                 let key = Trace(text: index, decisions: trace)
                 if !isVerified(key) {
-                    guard TemplateRenderer.normalize(reference.render(root().mapValues(\.mustacheValue))) == text else {
+                    guard TemplateRenderer.normalize(productText.reference.render(root().mapValues(\.mustacheValue))) == text else {
                         refuse()
                         return try fullPath()
                     }

@@ -9,15 +9,20 @@
 /// A program writes what the fast renderer writes. Like it, it records the decisions it made, so
 /// that each new way through the text is still compared with swift-mustache's render.
 struct ProductTextProgram: Sendable {
+    /// One step, plain data: what it works on is in the program's tables. Steps that carried
+    /// their strings, closures and children were copied out of the array at every step of every
+    /// render, each copy retaining and releasing what it held (about 90 atomic operations a unit).
     private enum Step: Sendable {
-        case text(String)
-        /// `{{product.<field>}}`, a field with one value.
-        case field(@Sendable (Product) -> String?, id: Int)
+        /// `texts[index]`.
+        case text(Int)
+        /// `{{product.<field>}}`, a field with one value: `readers[index]`.
+        case field(Int, id: Int)
         /// `{{.}}` in a section over a string or a list of strings.
         case item(id: Int)
         /// A member of a detail or attribute, in a section over them.
         case member(Member, id: Int)
-        case section(RenderContext.ProductField, [Step], inverted: Bool, id: Int)
+        /// A section over `sections[index]`; its children are the steps after it, up to `end`.
+        case section(Int, inverted: Bool, id: Int, end: Int)
     }
 
     private enum Member: Sendable {
@@ -30,49 +35,97 @@ struct ProductTextProgram: Sendable {
     }
 
     private let steps: [Step]
+    private let texts: [String]
+    private let readers: [Reader]
+    private let sections: [RenderContext.ProductField]
+
+    /// A field's reader in a struct: an array of bare closures holds them at their most general
+    /// type, and every call went through a thunk that copied the whole product.
+    private struct Reader {
+        let read: @Sendable (Product) -> String?
+    }
+
+    /// The program as it is compiled.
+    private struct Builder {
+        var steps: [Step] = []
+        var texts: [String] = []
+        var readers: [Reader] = []
+        var sections: [RenderContext.ProductField] = []
+
+        /// The last step is a text that the next one can join: not one that ended a section's children.
+        private var textCanGrow = false
+
+        mutating func appendText(_ text: String) {
+            if textCanGrow, case .text(let index) = steps.last {
+                texts[index] += text
+            } else {
+                steps.append(.text(texts.count))
+                texts.append(text)
+                textCanGrow = true
+            }
+        }
+
+        mutating func append(_ step: Step) {
+            steps.append(step)
+            textCanGrow = false
+        }
+
+        /// Makes the step at `index` a section whose children are the steps after it.
+        mutating func closeSection(
+            at index: Int, over field: RenderContext.ProductField, inverted: Bool, id: Int
+        ) {
+            steps[index] = .section(sections.count, inverted: inverted, id: id, end: steps.count)
+            sections.append(field)
+            textCanGrow = false
+        }
+    }
 
     /// Compiles `template`'s nodes, or gives `nil` for a text outside what programs do: a name that
     /// never resolves, a section over the product inside one over details or attributes, a section
     /// over a brand or locale value that holds product names, anything but a string where one is written.
     init?(_ template: FastTemplate, brand: RenderContext.Value, locale: RenderContext.Value) {
         let constants: RenderContext.Members = ["brand": brand, "product": .map([:]), "locale": locale]
-        guard let steps = Self.compile(template.nodes, scope: .root, constants: constants) else { return nil }
-        self.steps = steps
+        var builder = Builder()
+        guard Self.compile(template.nodes, scope: .root, constants: constants, into: &builder) else {
+            return nil
+        }
+        (steps, texts, readers, sections) = (
+            builder.steps, builder.texts, builder.readers, builder.sections
+        )
     }
 
-    private static func compile(_ nodes: [FastTemplate.Node], scope: Scope, constants: RenderContext.Members) -> [Step]? {
-        var steps: [Step] = []
-        func appendText(_ text: String) {
-            if case .text(let previous) = steps.last {
-                steps[steps.count - 1] = .text(previous + text)
-            } else {
-                steps.append(.text(text))
-            }
-        }
+    private static func compile(
+        _ nodes: [FastTemplate.Node], scope: Scope, constants: RenderContext.Members,
+        into program: inout Builder
+    ) -> Bool {
         for node in nodes {
             switch node {
             case .text(let text):
-                appendText(text)
+                program.appendText(text)
             case .variable(let path, let id):
                 if path == ["."] {
-                    guard scope == .string else { return nil }
-                    steps.append(.item(id: id))
+                    guard scope == .string else { return false }
+                    program.append(.item(id: id))
                 } else if let member = member(path, in: scope) {
-                    steps.append(.member(member, id: id))
+                    program.append(.member(member, id: id))
                 } else if path.first == "product" {
-                    guard path.count == 2, case .text(let read) = RenderContext.ProductField.named(path[1]) else { return nil }
-                    steps.append(.field(read, id: id))
+                    guard path.count == 2, case .text(let read) = RenderContext.ProductField.named(path[1])
+                    else { return false }
+                    program.append(.field(program.readers.count, id: id))
+                    program.readers.append(Reader(read: read))
                 } else {
                     // A brand or locale value, the same for every product.
-                    guard case .string(let text) = constant(path, in: constants) else { return nil }
-                    appendText(text)
+                    guard case .string(let text) = constant(path, in: constants) else { return false }
+                    program.appendText(text)
                 }
             case .section(let path, let children, let inverted, let id):
                 if path.first == "product" {
                     // Not inside a section over details or attributes: their members' names would
                     // have to be looked for past the new item.
-                    guard scope == .root || scope == .string, path.count == 2, let field = RenderContext.ProductField.named(path[1]) else {
-                        return nil
+                    guard scope == .root || scope == .string, path.count == 2,
+                        let field = RenderContext.ProductField.named(path[1])
+                    else {
+                        return false
                     }
                     let inner: Scope
                     switch field {
@@ -81,21 +134,28 @@ struct ProductTextProgram: Sendable {
                     case .details: inner = .detail
                     case .attributes: inner = .attribute
                     }
-                    guard let compiled = compile(children, scope: inner, constants: constants) else { return nil }
-                    steps.append(.section(field, compiled, inverted: inverted, id: id))
+                    let at = program.steps.count
+                    program.append(.item(id: 0))  // becomes the section once its children are in
+                    guard compile(children, scope: inner, constants: constants, into: &program) else {
+                        return false
+                    }
+                    program.closeSection(at: at, over: field, inverted: inverted, id: id)
                 } else {
                     // Over a brand or locale value: rendered now, when nothing in it names the product
                     // (outside every section over the product: names in it could resolve to their items).
-                    guard scope == .root, !namesProduct(children) else { return nil }
+                    guard scope == .root, !namesProduct(children) else { return false }
                     var output = ByteBuffer(capacity: 256)
                     var stack: [RenderContext.Value] = []
                     var trace = RenderTrace()
-                    guard FastTemplate(nodes: [node]).render(constants, strict: true, trace: &trace, into: &output, stack: &stack) else { return nil }
-                    appendText(String(decoding: output.written, as: UTF8.self))
+                    guard
+                        FastTemplate(nodes: [node]).render(
+                            constants, strict: true, trace: &trace, into: &output, stack: &stack)
+                    else { return false }
+                    program.appendText(String(decoding: output.written, as: UTF8.self))
                 }
             }
         }
-        return steps
+        return true
     }
 
     /// The member `path` names in a section over details or attributes.
@@ -111,8 +171,11 @@ struct ProductTextProgram: Sendable {
         }
     }
 
-    private static func constant(_ path: [String], in root: RenderContext.Members) -> RenderContext.Value? {
-        guard let first = path.first, first == "brand" || first == "locale", var found = root[first] else { return nil }
+    private static func constant(_ path: [String], in root: RenderContext.Members) -> RenderContext
+        .Value?
+    {
+        guard let first = path.first, first == "brand" || first == "locale", var found = root[first]
+        else { return nil }
         for name in path.dropFirst() {
             guard case .map(let members) = found, let next = members[name] else { return nil }
             found = next
@@ -138,109 +201,158 @@ struct ProductTextProgram: Sendable {
     /// was compiled) and nothing for constants. That is enough because a text of a
     /// ``PreparedTemplate`` always renders through the same one of the two, for the brand and locale
     /// it was compiled against, so its traces are only ever compared with each other.
-    func render(_ product: Product, trace: inout RenderTrace, into output: inout ByteBuffer) -> Bool {
-        Self.run(steps, product: product, item: .none, trace: &trace, output: &output)
-    }
-
-    /// The value the innermost section over the product pushed.
-    private enum Item {
-        case none
-        case string(String)
-        case detail(Product.Detail)
-        case attribute(Product.Attribute)
-    }
-
-    private static func run(_ steps: [Step], product: Product, item: Item, trace: inout RenderTrace, output: inout ByteBuffer) -> Bool {
-        // Through the buffer: each step is lent to the loop, not copied.
-        steps.withUnsafeBufferPointer { steps in run(steps, product: product, item: item, trace: &trace, output: &output) }
-    }
-
-    private static func run(
-        _ steps: UnsafeBufferPointer<Step>, product: Product, item: Item, trace: inout RenderTrace, output: inout ByteBuffer
-    ) -> Bool {
-        for index in steps.indices {
-            switch steps[index] {
-            case .text(let text):
-                output.append(text)
-            case .field(let read, let id):
-                guard let text = read(product) else {
-                    record(id, kind: 0, &trace)
-                    return false
-                }
-                write(text, id: id, &trace, &output)
-            case .item(let id):
-                guard case .string(let text) = item else { return false }
-                write(text, id: id, &trace, &output)
-            case .member(let member, let id):
-                let text: String?
-                switch (member, item) {
-                case (.sectionName, .detail(let detail)): text = detail.sectionName.flatMap { $0.isEmpty ? nil : $0 }
-                case (.attributeName, .detail(let detail)): text = detail.attributeName
-                case (.attributeValue, .detail(let detail)): text = detail.attributeValue
-                case (.name, .attribute(let attribute)): text = attribute.name
-                case (.value, .attribute(let attribute)): text = attribute.value
-                default: text = nil
-                }
-                guard let text else {
-                    record(id, kind: 0, &trace)
-                    return false
-                }
-                write(text, id: id, &trace, &output)
-            case .section(let field, let children, let inverted, let id):
-                switch field {
-                case .text(let read):
-                    let value = read(product)
-                    // Present or not is the whole decision: what the value holds is recorded
-                    // where it is written.
-                    record(id, kind: value == nil ? 0 : 1, &trace)
-                    if inverted {
-                        if value == nil, !run(children, product: product, item: item, trace: &trace, output: &output) { return false }
-                    } else if let value, !run(children, product: product, item: .string(value), trace: &trace, output: &output) {
-                        return false
-                    }
-                case .strings(let read):
-                    let values = read(product)
-                    record(id, kind: 5, &trace)
-                    trace.combine(values.count)
-                    if inverted {
-                        if values.isEmpty, !run(children, product: product, item: item, trace: &trace, output: &output) { return false }
-                    } else {
-                        for value in values {
-                            if !run(children, product: product, item: .string(value), trace: &trace, output: &output) { return false }
-                        }
-                    }
-                case .details:
-                    record(id, kind: 5, &trace)
-                    trace.combine(product.details.count)
-                    if inverted {
-                        if product.details.isEmpty, !run(children, product: product, item: item, trace: &trace, output: &output) { return false }
-                    } else {
-                        for detail in product.details {
-                            if !run(children, product: product, item: .detail(detail), trace: &trace, output: &output) { return false }
-                        }
-                    }
-                case .attributes:
-                    record(id, kind: 5, &trace)
-                    trace.combine(product.extraAttributes.count)
-                    if inverted {
-                        if product.extraAttributes.isEmpty, !run(children, product: product, item: item, trace: &trace, output: &output) {
-                            return false
-                        }
-                    } else {
-                        for attribute in product.extraAttributes {
-                            if !run(children, product: product, item: .attribute(attribute), trace: &trace, output: &output) { return false }
-                        }
+    func render(_ product: borrowing Product, trace: inout RenderTrace, into output: inout ByteBuffer) -> Bool {
+        steps.withUnsafeBufferPointer { steps in
+            texts.withUnsafeBufferPointer { texts in
+                readers.withUnsafeBufferPointer { readers in
+                    sections.withUnsafeBufferPointer { sections in
+                        Run(steps: steps, texts: texts, readers: readers, sections: sections)
+                            .run(0..<steps.count, product: product, item: .none, trace: &trace, output: &output)
                     }
                 }
             }
         }
-        return true
     }
 
-    private static func write(_ text: String, id: Int, _ trace: inout RenderTrace, _ output: inout ByteBuffer) {
+    /// The value the innermost section over the product pushed: it points into the product (or
+    /// at a value the section holds) for as long as the section runs, so that nothing is copied.
+    private enum Item {
+        case none
+        case string(UnsafePointer<String>)
+        case detail(UnsafePointer<Product.Detail>)
+        case attribute(UnsafePointer<Product.Attribute>)
+    }
+
+    /// The program's tables, lent for one render.
+    private struct Run {
+        let steps: UnsafeBufferPointer<Step>
+        let texts: UnsafeBufferPointer<String>
+        let readers: UnsafeBufferPointer<Reader>
+        let sections: UnsafeBufferPointer<RenderContext.ProductField>
+
+        func run(
+            _ range: Range<Int>, product: borrowing Product, item: Item, trace: inout RenderTrace,
+            output: inout ByteBuffer
+        ) -> Bool {
+            var index = range.lowerBound
+            while index < range.upperBound {
+                let step = steps[index]
+                index += 1
+                switch step {
+                case .text(let text):
+                    output.append(texts[text])
+                case .field(let reader, let id):
+                    guard let text = readers[reader].read(product) else {
+                        ProductTextProgram.record(id, kind: 0, &trace)
+                        return false
+                    }
+                    ProductTextProgram.write(text, id: id, &trace, &output)
+                case .item(let id):
+                    guard case .string(let text) = item else { return false }
+                    ProductTextProgram.write(text.pointee, id: id, &trace, &output)
+                case .member(let member, let id):
+                    let text: String?
+                    switch (member, item) {
+                    case (.sectionName, .detail(let detail)):
+                        text = detail.pointee.sectionName.flatMap { $0.isEmpty ? nil : $0 }
+                    case (.attributeName, .detail(let detail)): text = detail.pointee.attributeName
+                    case (.attributeValue, .detail(let detail)): text = detail.pointee.attributeValue
+                    case (.name, .attribute(let attribute)): text = attribute.pointee.name
+                    case (.value, .attribute(let attribute)): text = attribute.pointee.value
+                    default: text = nil
+                    }
+                    guard let text else {
+                        ProductTextProgram.record(id, kind: 0, &trace)
+                        return false
+                    }
+                    ProductTextProgram.write(text, id: id, &trace, &output)
+                case .section(let field, let inverted, let id, let end):
+                    let children = index..<end
+                    index = end
+                    guard
+                        section(
+                            sections[field], children, inverted: inverted, id: id, product: product, item: item,
+                            trace: &trace, output: &output)
+                    else { return false }
+                }
+            }
+            return true
+        }
+
+        private func section(
+            _ field: RenderContext.ProductField, _ children: Range<Int>, inverted: Bool, id: Int,
+            product: borrowing Product, item: Item,
+            trace: inout RenderTrace, output: inout ByteBuffer
+        ) -> Bool {
+            switch field {
+            case .text(let read):
+                let value = read(product)
+                // Present or not is the whole decision: what the value holds is recorded where it
+                // is written.
+                ProductTextProgram.record(id, kind: value == nil ? 0 : 1, &trace)
+                if inverted {
+                    return value != nil
+                        || run(children, product: product, item: item, trace: &trace, output: &output)
+                }
+                guard let value else { return true }
+                return withUnsafePointer(to: value) {
+                    run(children, product: product, item: .string($0), trace: &trace, output: &output)
+                }
+            case .strings(let read):
+                let values = read(product)
+                ProductTextProgram.record(id, kind: 5, &trace)
+                trace.combine(values.count)
+                if inverted {
+                    return !values.isEmpty
+                        || run(children, product: product, item: item, trace: &trace, output: &output)
+                }
+                return values.withUnsafeBufferPointer { values in
+                    values.indices.allSatisfy {
+                        run(
+                            children, product: product, item: .string(values.baseAddress! + $0), trace: &trace,
+                            output: &output)
+                    }
+                }
+            case .details:
+                ProductTextProgram.record(id, kind: 5, &trace)
+                trace.combine(product.details.count)
+                if inverted {
+                    return !product.details.isEmpty
+                        || run(children, product: product, item: item, trace: &trace, output: &output)
+                }
+                return product.details.withUnsafeBufferPointer { details in
+                    details.indices.allSatisfy {
+                        run(
+                            children, product: product, item: .detail(details.baseAddress! + $0), trace: &trace,
+                            output: &output)
+                    }
+                }
+            case .attributes:
+                ProductTextProgram.record(id, kind: 5, &trace)
+                trace.combine(product.extraAttributes.count)
+                if inverted {
+                    return !product.extraAttributes.isEmpty
+                        || run(children, product: product, item: item, trace: &trace, output: &output)
+                }
+                return product.extraAttributes.withUnsafeBufferPointer { attributes in
+                    attributes.indices.allSatisfy {
+                        run(
+                            children, product: product, item: .attribute(attributes.baseAddress! + $0),
+                            trace: &trace, output: &output)
+                    }
+                }
+            }
+        }
+    }
+
+    private static func write(
+        _ text: String, id: Int, _ trace: inout RenderTrace, _ output: inout ByteBuffer
+    ) {
         let start = output.count
         output.append(text)
-        record(id, kind: FastTemplate.kind(of: UnsafeBufferPointer(rebasing: output.written[start...])), &trace)
+        record(
+            id, kind: FastTemplate.kind(of: UnsafeBufferPointer(rebasing: output.written[start...])),
+            &trace)
     }
 
     private static func record(_ id: Int, kind: Int, _ trace: inout RenderTrace) {

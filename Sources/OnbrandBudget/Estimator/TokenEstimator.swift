@@ -59,11 +59,13 @@ public struct TokenEstimator: Sendable {
 
     func greedyPieceCount(_ text: String, lines: LineMemo?) -> Int {
         var text = text
+        // Taken once: read from the memo at every look-up, it was retained and released each time.
+        let sentences = lines?.sentences
         return text.withUTF8 { bytes in
             var count = 0
             var start = 0
             while start < bytes.count {
-                if let lines {
+                if let lines, let sentences {
                     // At the start of a line or a sentence met before, its cuts are known up to the last
                     // one that could reach beyond it. A product's lines are mostly new, but made of
                     // sentences met before (a variant's, the catalog's boilerplate), so a line is cut
@@ -72,10 +74,10 @@ public struct TokenEstimator: Sendable {
                     if start == 0 || bytes[start - 1] == 0x0A {
                         known =
                             lines.knownCuts(of: start..<LineMemo.lineEnd(after: start, in: bytes), in: bytes) {
-                                cutsWithin($0, $1, sentences: lines.sentences)
-                            } ?? knownSentenceCuts(at: start, in: bytes, lines: lines)
+                                cutsWithin($0, $1, sentences: sentences)
+                            } ?? knownSentenceCuts(at: start, in: bytes, sentences: sentences)
                     } else {
-                        known = LineMemo.isSentenceStart(start, in: bytes) ? knownSentenceCuts(at: start, in: bytes, lines: lines) : nil
+                        known = LineMemo.isSentenceStart(start, in: bytes) ? knownSentenceCuts(at: start, in: bytes, sentences: sentences) : nil
                     }
                     if let known {
                         count += known.pieces
@@ -93,8 +95,8 @@ public struct TokenEstimator: Sendable {
         }
     }
 
-    private func knownSentenceCuts(at start: Int, in bytes: UnsafeBufferPointer<UInt8>, lines: LineMemo) -> LineMemo.Cuts? {
-        lines.sentences.knownCuts(of: start..<LineMemo.sentenceEnd(after: start, in: bytes), in: bytes) { cutsWithin($0, $1, sentences: nil) }
+    private func knownSentenceCuts(at start: Int, in bytes: UnsafeBufferPointer<UInt8>, sentences: LineMemo) -> LineMemo.Cuts? {
+        sentences.knownCuts(of: start..<LineMemo.sentenceEnd(after: start, in: bytes), in: bytes) { cutsWithin($0, $1, sentences: nil) }
     }
 
     /// One greedy cut at `start`, looking no further than `limit`. `isOpen` when the look-ahead

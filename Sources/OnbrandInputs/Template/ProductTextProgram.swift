@@ -300,46 +300,30 @@ struct ProductTextProgram: Sendable {
                 }
             case .strings(let read):
                 let values = read(product)
-                ProductTextProgram.record(id, kind: 5, &trace)
-                trace.combine(values.count)
-                if inverted {
-                    return !values.isEmpty
-                        || run(children, product: product, item: item, trace: &trace, output: &output)
-                }
-                return values.withUnsafeBufferPointer { values in
-                    values.indices.allSatisfy {
-                        run(
-                            children, product: product, item: .string(values.baseAddress! + $0), trace: &trace,
-                            output: &output)
-                    }
-                }
+                return list(values, children, inverted: inverted, id: id, product: product, item: item, trace: &trace, output: &output, as: Item.string)
             case .details:
-                ProductTextProgram.record(id, kind: 5, &trace)
-                trace.combine(product.details.count)
-                if inverted {
-                    return !product.details.isEmpty
-                        || run(children, product: product, item: item, trace: &trace, output: &output)
-                }
-                return product.details.withUnsafeBufferPointer { details in
-                    details.indices.allSatisfy {
-                        run(
-                            children, product: product, item: .detail(details.baseAddress! + $0), trace: &trace,
-                            output: &output)
-                    }
-                }
+                return list(
+                    product.details, children, inverted: inverted, id: id, product: product, item: item, trace: &trace, output: &output,
+                    as: Item.detail)
             case .attributes:
-                ProductTextProgram.record(id, kind: 5, &trace)
-                trace.combine(product.extraAttributes.count)
-                if inverted {
-                    return !product.extraAttributes.isEmpty
-                        || run(children, product: product, item: item, trace: &trace, output: &output)
-                }
-                return product.extraAttributes.withUnsafeBufferPointer { attributes in
-                    attributes.indices.allSatisfy {
-                        run(
-                            children, product: product, item: .attribute(attributes.baseAddress! + $0),
-                            trace: &trace, output: &output)
-                    }
+                return list(
+                    product.extraAttributes, children, inverted: inverted, id: id, product: product, item: item, trace: &trace,
+                    output: &output, as: Item.attribute)
+            }
+        }
+
+        /// A section over a list: its length is the decision, and its children run for each item
+        /// (inverted: once, when the list is empty).
+        private func list<Element>(
+            _ elements: [Element], _ children: Range<Int>, inverted: Bool, id: Int, product: borrowing Product, item: Item,
+            trace: inout RenderTrace, output: inout ByteBuffer, as makeItem: (UnsafePointer<Element>) -> Item
+        ) -> Bool {
+            ProductTextProgram.record(id, kind: 5, &trace)
+            trace.combine(elements.count)
+            if inverted { return elements.isEmpty ? run(children, product: product, item: item, trace: &trace, output: &output) : true }
+            return elements.withUnsafeBufferPointer { elements in
+                elements.indices.allSatisfy {
+                    run(children, product: product, item: makeItem(elements.baseAddress! + $0), trace: &trace, output: &output)
                 }
             }
         }

@@ -105,6 +105,8 @@ import Testing
         "{{#product.product_detail}}{{#product.color}}{{attribute_name}}{{/product.color}}{{/product.product_detail}}",
         "{{#brand.tagline}}{{product.title}}{{/brand.tagline}}",
         "{{#product.product_detail}}{{#brand.tagline}}{{attribute_name}}{{/brand.tagline}}{{/product.product_detail}}",
+        // Custom labels only by the name they are written as.
+        "{{product.custom_label_01}}", "{{product.custom_label_+1}}",
     ])
     func leavesOtherShapesToTheFastRenderer(_ source: String) throws {
         #expect(ProductTextProgram(try Self.fast(source), brand: Self.brandWithTagline, locale: Self.locale) == nil, "\(source)")

@@ -66,6 +66,9 @@ import Testing
         "{{#product.id}}[{{.}}]{{/product.id}}",
         "{{#product.color}}{{.}}{{#product.title}}, {{.}}{{/product.title}}{{^product.size}} ({{.}}){{/product.size}}{{/product.color}}",
         "{{#product.product_highlight}}{{#product.color}}{{.}} {{/product.color}}{{.}};{{/product.product_highlight}}",
+        // A field inside its own section is the section's item; inside another's, or a list's, it is not.
+        "{{#product.color}}{{product.color}}{{#product.title}}/{{product.color}}/{{product.title}}{{/product.title}}{{^product.size}}[{{product.color}}]{{/product.size}}{{/product.color}}",
+        "{{#product.product_highlight}}{{product.title}}:{{.}} {{/product.product_highlight}}",
         "{{brand.name}}{{#brand.tagline}} (\"{{brand.tagline}}\"){{/brand.tagline}}: {{#brand.prohibited}}{{.}}; {{/brand.prohibited}}{{product.id}}",
         "{{#brand.imagery.lighting}}never{{/brand.imagery.lighting}}{{^brand.imagery.lighting}}no lighting{{/brand.imagery.lighting}} {{locale.code}} {{product.id}}",
         "  {{#product.product_highlight}}\n  - {{.}}\n  {{/product.product_highlight}}\nend {{product.id}}",

@@ -86,7 +86,7 @@ struct ProductTextProgram: Sendable {
     init?(_ template: FastTemplate, brand: RenderContext.Value, locale: RenderContext.Value) {
         let constants: RenderContext.Members = ["brand": brand, "product": .map([:]), "locale": locale]
         var builder = Builder()
-        guard Self.compile(template.nodes, scope: .root, constants: constants, into: &builder) else {
+        guard Self.compile(template.nodes, scope: .root, itemField: nil, constants: constants, into: &builder) else {
             return nil
         }
         (steps, texts, readers, sections) = (
@@ -94,8 +94,10 @@ struct ProductTextProgram: Sendable {
         )
     }
 
+    /// - Parameter itemField: The product field whose value the innermost section pushed, if it
+    ///   was a field with one value: `{{product.<it>}}` inside is that item, read again for nothing.
     private static func compile(
-        _ nodes: [FastTemplate.Node], scope: Scope, constants: RenderContext.Members,
+        _ nodes: [FastTemplate.Node], scope: Scope, itemField: String?, constants: RenderContext.Members,
         into program: inout Builder
     ) -> Bool {
         for node in nodes {
@@ -108,6 +110,8 @@ struct ProductTextProgram: Sendable {
                     program.append(.item(id: id))
                 } else if let member = member(path, in: scope) {
                     program.append(.member(member, id: id))
+                } else if path.first == "product", path.count == 2, path[1] == itemField {
+                    program.append(.item(id: id))
                 } else if path.first == "product" {
                     guard path.count == 2, case .text(let read) = RenderContext.ProductField.named(path[1])
                     else { return false }
@@ -136,7 +140,13 @@ struct ProductTextProgram: Sendable {
                     }
                     let at = program.steps.count
                     program.append(.item(id: 0))  // becomes the section once its children are in
-                    guard compile(children, scope: inner, constants: constants, into: &program) else {
+                    let innerItemField: String? =
+                        switch field {
+                        case _ where inverted: itemField
+                        case .text: path[1]
+                        default: nil
+                        }
+                    guard compile(children, scope: inner, itemField: innerItemField, constants: constants, into: &program) else {
                         return false
                     }
                     program.closeSection(at: at, over: field, inverted: inverted, id: id)

@@ -201,12 +201,13 @@ public final class Planner: @unchecked Sendable {
             }
             items.append(.init(id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction, tokens: tokens, isTrimmable: false))
         }
-        let packed = packer.pack(items, budget: limit - shared.outputReserve - shared.systemTokens)
+        let itemCount = items.count
+        let packed = packer.pack(consume items, budget: limit - shared.outputReserve - shared.systemTokens)
 
         var sections: [BudgetReport.Section] = []
         sections.reserveCapacity(rendered.sections.count)
         var parts: [Part] = []
-        parts.reserveCapacity(items.count + imagesByItem.reduce(0) { $0 + $1.count })
+        parts.reserveCapacity(itemCount + imagesByItem.reduce(0) { $0 + $1.count })
         var images = 0
         // Through the buffers: each placement and section is lent, where a loop over the arrays
         // copied them (retaining every string in them).

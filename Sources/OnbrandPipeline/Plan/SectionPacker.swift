@@ -65,13 +65,19 @@ public struct SectionPacker: Sendable {
         self.counter = counter
     }
 
-    public func pack(_ items: [Item], budget: Int) -> Result {
+    public func pack(_ items: consuming [Item], budget: Int) -> Result {
         let costs = items.map { ($0.tokens ?? counter.count($0.text)) + $0.fixedTokens }
-        // The usual case by far: everything fits whole.
+        // The usual case by far: everything fits whole. The items' names and texts move to their
+        // placements (copied, each was retained for the placement and released with the item).
         let total = costs.reduce(0, +)
         if total <= budget {
-            let placements = items.indices.map { index in
-                Placement(id: items[index].id, outcome: .included, text: items[index].text, tokens: costs[index], fullTokens: costs[index], reason: nil)
+            var placements: [Placement] = []
+            placements.reserveCapacity(items.count)
+            for index in items.indices {
+                placements.append(
+                    Placement(
+                        id: exchange(&items[index].id, with: ""), outcome: .included, text: exchange(&items[index].text, with: ""),
+                        tokens: costs[index], fullTokens: costs[index], reason: nil))
             }
             return Result(placements: placements, usedTokens: total, failure: nil)
         }

@@ -202,7 +202,7 @@ public final class Planner: @unchecked Sendable {
             items.append(.init(id: "alt-text-instruction", isRequired: true, rank: 0, text: altInstruction, tokens: tokens, isTrimmable: false))
         }
         let itemCount = items.count
-        let packed = packer.pack(consume items, budget: limit - shared.outputReserve - shared.systemTokens)
+        var packed = packer.pack(consume items, budget: limit - shared.outputReserve - shared.systemTokens)
 
         var sections: [BudgetReport.Section] = []
         sections.reserveCapacity(rendered.sections.count)
@@ -210,8 +210,8 @@ public final class Planner: @unchecked Sendable {
         parts.reserveCapacity(itemCount + imagesByItem.reduce(0) { $0 + $1.count })
         var images = 0
         // Through the buffers: each placement and section is lent, where a loop over the arrays
-        // copied them (retaining every string in them).
-        packed.placements.withUnsafeBufferPointer { placements in
+        // copied them (retaining every string in them); the texts move on to the parts.
+        packed.placements.withUnsafeMutableBufferPointer { placements in
             rendered.sections.withUnsafeBufferPointer { renderedSections in
                 for index in placements.indices where index < renderedSections.count {
                     let section = renderedSections[index]
@@ -223,7 +223,7 @@ public final class Planner: @unchecked Sendable {
                 }
             }
             for index in placements.indices where placements[index].outcome != .dropped {
-                if !placements[index].text.isEmpty { parts.append(Part(text: placements[index].text)) }
+                if !placements[index].text.isEmpty { parts.append(Part(text: exchange(&placements[index].text, with: ""))) }
                 if index < imagesByItem.count, !imagesByItem[index].isEmpty {
                     parts += imagesByItem[index]
                     images += imagesByItem[index].count

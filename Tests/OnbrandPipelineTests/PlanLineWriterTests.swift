@@ -104,4 +104,50 @@ import Testing
         let mixed = String(repeating: "Größe \"XL\"\t\\ 東京\n", count: 40)
         #expect(Array(try WireCoding.encoder().encode([mixed])) == [UInt8(ascii: "[")] + PlanLineWriter.escaped(mixed) + [UInt8(ascii: "]")])
     }
+
+    /// Strings are escaped a segment at a time, with the worst case reserved for each: escapes on
+    /// both sides of a segment's end, and a string made only of six-byte escapes, across several.
+    @Test func longStringsAreEscapedAcrossSegments() throws {
+        var texts = [String(repeating: "\u{1}", count: 9_000), String(repeating: "a\"", count: 5_000)]
+        for offset in 4_090...4_100 {
+            var text = String(repeating: "b", count: 8_300)
+            text.insert("\n", at: text.index(text.startIndex, offsetBy: offset))
+            texts.append(text)
+        }
+        for text in texts {
+            let encoded = try WireCoding.encoder().encode([text])
+            #expect(Array(encoded) == [UInt8(ascii: "[")] + PlanLineWriter.escaped(text) + [UInt8(ascii: "]")], "\(text.prefix(20).debugDescription)…")
+        }
+    }
+
+    /// A worker's memo gives back what it wrote before (strings by their storage, costs by value,
+    /// the generation config): with more strings and costs than it has slots, met in every order,
+    /// each line is the very line written without a memo.
+    @Test func linesWrittenWithTheMemoAreTheLinesWrittenWithout() throws {
+        let texts = (0..<600).map { "Rule \($0): \"keep\" the product in focus,\tnever on a white sweep; Größe 東京 \($0 * 7)" }
+        let configs = [
+            GenerationConfig(responseModalities: ["TEXT", "IMAGE"], imageConfig: .init(aspectRatio: "1:1", imageSize: "2K")),
+            GenerationConfig(responseModalities: ["IMAGE"], imageConfig: .init(aspectRatio: "16:9", imageSize: "4K")),
+        ]
+        let memo = EncodingMemo()
+        var random = SystemRandomNumberGenerator()
+        for round in 0..<3_000 {
+            // A few strings met again and again (the template's), the rest at random.
+            let picked = [texts[round % 5], texts[5 + round % 3], texts[Int.random(in: 0..<texts.count, using: &random)]]
+            let request = GenerateContentRequest(
+                contents: [Content(role: "user", parts: picked.map { Part(text: $0) })], systemInstruction: Content(parts: [Part(text: texts[0])]),
+                generationConfig: configs[round / 7 % 2])
+            let unit = WorkUnit(productID: "p\(round)", templateID: "t", locale: "en-US")
+            #expect(
+                PlanLineWriter.requestLine(unit: unit, model: "m", request: request, memo: memo)
+                    == PlanLineWriter.requestLine(unit: unit, model: "m", request: request))
+            let cost = Double(Int.random(in: 1...5_000, using: &random)) * 0.000_031_7
+            let report = BudgetReport(
+                inputLimit: 131_072, outputReserve: 1880, sections: [], inputTextTokens: round, inputImages: 0, inputImageTokens: 0,
+                outputImageTokens: 1680, outputTextTokens: 200, costUSD: cost, batchCostUSD: cost / 2, isExact: false, needsExactCount: false)
+            #expect(
+                PlanLineWriter.reportLine(unit: unit, model: "m", failure: nil, budget: report, memo: memo)
+                    == PlanLineWriter.reportLine(unit: unit, model: "m", failure: nil, budget: report))
+        }
+    }
 }

@@ -77,6 +77,15 @@ public struct ByteBuffer: ~Copyable {
         append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
+    /// Appends the bytes `body` writes in place: at most `maximum`, as many as it returns.
+    @inlinable @inline(__always)
+    public mutating func append(atMost maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        reserve(maximum)
+        let written = body(base + length)
+        assert(written >= 0 && written <= maximum, "wrote \(written) bytes where at most \(maximum) were reserved")
+        length += written
+    }
+
     /// Appends `extra` bytes that `body` writes in place.
     @inlinable @inline(__always)
     public mutating func append(length extra: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Void) {

@@ -61,7 +61,7 @@ public enum ParallelPlanning {
                 inFlight.signal()
                 break
             }
-            // Handed over, not shared: the workers take the units out of the batch's own array.
+            // Handed over, not shared: the workers read the units in the batch's own array.
             let units = PendingUnits(batch.units)
             batch.units = []
             planning.async {
@@ -89,13 +89,13 @@ public enum ParallelPlanning {
 
     private struct Batch {
         /// Read in order; handed to the workers as ``PendingUnits`` (see ``plan(_:planner:workers:)``).
-        var units: [Unit?]
+        var units: [Unit]
         /// `next` said nil: nothing follows.
         var isLast: Bool
     }
 
     private static func readBatch(_ next: () throws -> Unit?) throws -> Batch {
-        var units: [Unit?] = []
+        var units: [Unit] = []
         units.reserveCapacity(batchSize)
         while units.count < batchSize {
             guard let unit = try next() else { return Batch(units: units, isLast: true) }
@@ -106,9 +106,8 @@ public enum ParallelPlanning {
 
     /// Plans and encodes a batch on `workers` threads, a chunk at a time; chunks in the batch's order.
     ///
-    /// Each unit is moved out of `pending` by the worker that plans it, and moved back once planned.
-    /// Lent from the batch instead, a unit was copied for the call: every string of its product and
-    /// template retained, then released, and the template's by both cores at once. Put back, it is
+    /// Each unit is lent to the planner where it lies in `pending` (a copy retained every string of
+    /// its product and template, then released them, and the template's by both cores at once), and
     /// freed with the batch: freed on the worker, among the worker's own allocations, it was slower.
     private static func plan(_ pending: PendingUnits, planner: Planner, workers: Int) -> [(plans: [UnitPlan], lines: PlanWriter.EncodedLines)] {
         let unitCount = pending.units.count
@@ -121,7 +120,7 @@ public enum ParallelPlanning {
                 // kept off its core does not leave the other waiting at the end of the batch.
                 let next = Atomic<Int>(0)
                 DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                    let strings = EscapedStrings()
+                    let memo = EncodingMemo()
                     while true {
                         let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
                         guard chunk < chunks else { break }
@@ -131,12 +130,11 @@ public enum ParallelPlanning {
                         // One pair of buffers for the chunk's lines: the writer takes them as they are.
                         let lines = PlanWriter.EncodedLines(reservingForUnits: indices.count)
                         for index in indices {
-                            let unit = units.buffer[index].take()!
-                            var plan = planner.plan(unit.template, product: unit.product, locale: unit.locale)
-                            // Put back, to be freed with the batch: freed here, among the worker's own
-                            // allocations, memory the reader allocated made planning slower.
-                            units.buffer[index] = consume unit
-                            lines.append(plan, strings: strings)
+                            // Lent where it lies: taken out of its slot and put back, the unit was
+                            // still copied for the call (every string retained, then released).
+                            let unit = units.buffer.baseAddress! + index
+                            var plan = planner.plan(unit.pointee.template, product: unit.pointee.product, locale: unit.pointee.locale)
+                            lines.append(plan, memo: memo)
                             // The writer only counts budgets: what it does not need is freed here, by
                             // the thread that made it, rather than on the writer's (malloc's slow path).
                             plan.request = nil
@@ -161,10 +159,10 @@ private final class Stage<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// A batch's units on their way to the workers, each taken out by the one that plans it.
+/// A batch's units on their way to the workers, each read only by the one that plans it.
 private final class PendingUnits: @unchecked Sendable {
-    var units: [ParallelPlanning.Unit?]
-    init(_ units: [ParallelPlanning.Unit?]) { self.units = units }
+    var units: [ParallelPlanning.Unit]
+    init(_ units: [ParallelPlanning.Unit]) { self.units = units }
 }
 
 /// The first error the writer met; the reader stops at it.

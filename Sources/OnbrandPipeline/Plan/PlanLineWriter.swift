@@ -11,15 +11,15 @@ struct PlanLineWriter: ~Copyable {
     private var buffer: ByteBuffer
     /// Whether the object being written has no field yet (see ``field(_:_:)``).
     private var firstField = true
-    private let strings: EscapedStrings?
+    private let memo: EncodingMemo?
 
-    private init(strings: EscapedStrings?, capacity: Int) {
-        self.init(appendingTo: ByteBuffer(capacity: capacity), strings: strings)
+    private init(memo: EncodingMemo?, capacity: Int) {
+        self.init(appendingTo: ByteBuffer(capacity: capacity), memo: memo)
     }
 
-    private init(appendingTo buffer: consuming ByteBuffer, strings: EscapedStrings?) {
+    private init(appendingTo buffer: consuming ByteBuffer, memo: EncodingMemo?) {
         self.buffer = buffer
-        self.strings = strings
+        self.memo = memo
     }
 
     /// The bytes written.
@@ -30,23 +30,23 @@ struct PlanLineWriter: ~Copyable {
 
     // MARK: - The two lines
 
-    static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings? = nil) -> [UInt8] {
+    static func requestLine(unit: WorkUnit, model: String, request: GenerateContentRequest, memo: EncodingMemo? = nil) -> [UInt8] {
         var buffer = ByteBuffer(capacity: 8 << 10)
-        appendRequestLine(to: &buffer, unit: unit, model: model, request: request, strings: strings)
+        appendRequestLine(to: &buffer, unit: unit, model: model, request: request, memo: memo)
         return Array(buffer.written)
     }
 
-    static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) -> [UInt8] {
+    static func reportLine(unit: WorkUnit, model: String, failure: String?, budget: BudgetReport, memo: EncodingMemo? = nil) -> [UInt8] {
         var buffer = ByteBuffer(capacity: 2 << 10)
-        appendReportLine(to: &buffer, unit: unit, model: model, failure: failure, budget: budget)
+        appendReportLine(to: &buffer, unit: unit, model: model, failure: failure, budget: budget, memo: memo)
         return Array(buffer.written)
     }
 
     /// Appends the line straight to `buffer` (a worker's chunk of lines): written once, never copied.
     static func appendRequestLine(
-        to buffer: inout ByteBuffer, unit: WorkUnit, model: String, request: GenerateContentRequest, strings: EscapedStrings?
+        to buffer: inout ByteBuffer, unit: WorkUnit, model: String, request: GenerateContentRequest, memo: EncodingMemo?
     ) {
-        var writer = PlanLineWriter(appendingTo: buffer, strings: strings)
+        var writer = PlanLineWriter(appendingTo: buffer, memo: memo)
         writer.object { writer in
             writer.field("model") { $0.string(model) }
             writer.field("request") { $0.request(request) }
@@ -56,8 +56,10 @@ struct PlanLineWriter: ~Copyable {
         buffer = writer.finish()
     }
 
-    static func appendReportLine(to buffer: inout ByteBuffer, unit: WorkUnit, model: String, failure: String?, budget: BudgetReport) {
-        var writer = PlanLineWriter(appendingTo: buffer, strings: nil)
+    static func appendReportLine(
+        to buffer: inout ByteBuffer, unit: WorkUnit, model: String, failure: String?, budget: BudgetReport, memo: EncodingMemo?
+    ) {
+        var writer = PlanLineWriter(appendingTo: buffer, memo: memo)
         writer.object { writer in
             writer.field("budget") { $0.report(budget) }
             if let failure { writer.field("failure") { $0.string(failure) } }
@@ -81,7 +83,7 @@ struct PlanLineWriter: ~Copyable {
     mutating func request(_ request: GenerateContentRequest) {
         object { object in
             object.field("contents") { $0.array(request.contents) { $0.content($1) } }
-            if let config = request.generationConfig { object.field("generationConfig") { $0.generationConfig(config) } }
+            if let config = request.generationConfig { object.field("generationConfig") { $0.memoizedGenerationConfig(config) } }
             if let system = request.systemInstruction { object.field("systemInstruction") { $0.content(system) } }
             if let tools = request.tools { object.field("tools") { $0.array(tools) { $0.tool($1) } } }
         }
@@ -152,6 +154,16 @@ struct PlanLineWriter: ~Copyable {
                 }
             }
         }
+    }
+
+    /// The same JSON as ``generationConfig(_:)``; every unit of a template has the same config.
+    private mutating func memoizedGenerationConfig(_ config: GenerationConfig) {
+        guard let memo else { return generationConfig(config) }
+        memo.generationConfig(config, write: {
+            var writer = PlanLineWriter(memo: nil, capacity: 256)
+            writer.generationConfig(config)
+            return Array(writer.written)
+        }) { append($0) }
     }
 
     mutating func generationConfig(_ config: GenerationConfig) {
@@ -279,15 +291,21 @@ struct PlanLineWriter: ~Copyable {
     mutating func int(_ value: Int) {
         if value < 0 { append(UInt8(ascii: "-")) }
         var remaining = value.magnitude
-        // Digits from the last, into the 20 bytes the largest magnitude needs.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var index = 20
+        // Straight into the buffer, once the digits are counted: the largest magnitude has 20.
+        buffer.append(atMost: 20) { output in
+            var count = 1
+            var bound: UInt = 10
+            while count < 20, remaining >= bound {
+                count += 1
+                bound = bound &* 10
+            }
+            var position = count
             repeat {
-                index -= 1
-                digits[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                position -= 1
+                output[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
                 remaining /= 10
             } while remaining > 0
-            append(UnsafeBufferPointer(rebasing: digits[index...]))
+            return count
         }
     }
 
@@ -296,38 +314,27 @@ struct PlanLineWriter: ~Copyable {
         if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
             int(Int(value))
         } else {
-            raw(value.isFinite ? "\(value)" : "0")
+            guard value.isFinite else { return literal("0") }
+            guard let memo else { return raw("\(value)") }
+            append(memo.number(value, make: { "\($0)" }))
         }
     }
 
-    /// Whether any of eight bytes is a control character, a quote or a backslash (exact for the
-    /// word as a whole; a borrow only blurs which of its bytes is the one).
+    /// A flag in the high bit of each of eight bytes that is a control character, a quote or a
+    /// backslash. The lowest flag is always such a byte; flags above it may be borrows.
     @inline(__always)
-    private static func mayNeedEscaping(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
-        let below0x20 = (word &- ones &* 0x20) & ~word & highs != 0
-        return below0x20 || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
-    }
-
-    /// ``mayNeedEscaping(_:)`` for two words at once, with one branch.
-    @inline(__always)
-    private static func mayNeedEscaping(_ first: UInt64, _ second: UInt64) -> Bool {
+    private static func escapeFlags(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
-        func flags(_ word: UInt64) -> UInt64 {
-            ((word &- ones &* 0x20) & ~word & highs) | zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x5C))
-        }
-        return flags(first) | flags(second) != 0
+        return ((word &- ones &* 0x20) & ~word & highs) | zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x5C))
     }
 
     /// A JSON string: quotes, backslashes and control characters escaped, everything else (slashes
     /// and non-ASCII included) as UTF-8, as `WireCoding.encoder()` writes it.
     mutating func string(_ value: String) {
-        if let strings, let escaped = strings.escaped(value) {
-            escaped.withUnsafeBufferPointer { append($0) }
+        if value.utf8.count >= EncodingMemo.minimumLength, let memo, let escaped = memo.escaped(value) {
+            append(escaped)
             return
         }
         escape(value)
@@ -335,113 +342,228 @@ struct PlanLineWriter: ~Copyable {
 
     /// `value` as a JSON string, quotes included.
     static func escaped(_ value: String) -> [UInt8] {
-        var writer = PlanLineWriter(strings: nil, capacity: value.utf8.count + 2)
+        var writer = PlanLineWriter(memo: nil, capacity: value.utf8.count + 2)
         writer.escape(value)
         return Array(writer.written)
     }
 
     private mutating func escape(_ value: String) {
-        append(UInt8(ascii: "\""))
         // In place: a native string's own storage (`withUTF8` wants a mutable copy first).
-        if value.utf8.withContiguousStorageIfAvailable({ escapeContents($0) }) == nil {
+        if value.utf8.withContiguousStorageIfAvailable({ escapeQuoted($0) }) == nil {
             var value = value
-            value.withUTF8 { escapeContents($0) }
+            value.withUTF8 { escapeQuoted($0) }
+        }
+    }
+
+    /// Source bytes escaped per reservation: the worst case (every byte written as `\u00XX`) is
+    /// reserved, so a string of megabytes (an inline image) does not reserve six times its size.
+    private static let escapeSegment = 4096
+
+    /// `utf8` between quotes, escaped.
+    private mutating func escapeQuoted(_ utf8: UnsafeBufferPointer<UInt8>) {
+        append(UInt8(ascii: "\""))
+        var start = 0
+        while start < utf8.count {
+            let end = min(start + Self.escapeSegment, utf8.count)
+            let segment = UnsafeBufferPointer(rebasing: utf8[start..<end])
+            // Sixteen bytes of slack: a block is stored whole before it is known to be clean.
+            buffer.append(atMost: segment.count * 6 + 16) { Self.escapeContents(segment, into: $0) }
+            start = end
         }
         append(UInt8(ascii: "\""))
     }
 
-    private mutating func escapeContents(_ utf8: UnsafeBufferPointer<UInt8>) {
-        guard let source = utf8.baseAddress else { return }
-        let length = utf8.count
-        buffer.reserve(length + 1)  // and the closing quote
-        var start = 0
+    /// Writes `source` escaped to `output`, which has room for six bytes a source byte and sixteen
+    /// more; returns the bytes written. Sixteen bytes at a time are loaded and stored whole, then
+    /// kept if none of them needs escaping (most text has none), or kept up to the first that does.
+    private static func escapeContents(_ source: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>) -> Int {
+        guard let base = source.baseAddress else { return 0 }
+        let length = source.count
         var index = 0
-        while index < length {
-            // Sixteen, then eight bytes at a time while none of them needs escaping: most text needs none.
-            if index + 16 <= length {
-                let raw = UnsafeRawPointer(source + index)
-                if !Self.mayNeedEscaping(raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) {
-                    index += 16
-                    continue
-                }
-            }
-            if index + 8 <= length, !Self.mayNeedEscaping(UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)) {
-                index += 8
+        var written = 0
+        while index + 16 <= length {
+            let raw = UnsafeRawPointer(base + index)
+            let first = raw.loadUnaligned(as: UInt64.self)
+            let second = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            let target = UnsafeMutableRawPointer(output + written)
+            target.storeBytes(of: first, as: UInt64.self)
+            target.storeBytes(of: second, toByteOffset: 8, as: UInt64.self)
+            let firstFlags = escapeFlags(first)
+            let secondFlags = escapeFlags(second)
+            if firstFlags | secondFlags == 0 {
+                index += 16
+                written += 16
                 continue
             }
-            let end = min(index + 8, length)
-            while index < end, !Self.needsEscaping(source[index]) { index += 1 }
-            guard index < end else { continue }  // the string's last bytes, none to escape
-            append(UnsafeBufferPointer(start: source + start, count: index - start))
-            appendEscaped(source[index])
+            // Little-endian: the lowest flag is the first byte that needs escaping.
+            let clean = firstFlags != 0 ? firstFlags.trailingZeroBitCount >> 3 : 8 + secondFlags.trailingZeroBitCount >> 3
+            index += clean
+            written += clean
+            written += writeEscaped(base[index], to: output + written)
             index += 1
-            start = index
         }
-        append(UnsafeBufferPointer(start: source + start, count: length - start))
+        // The last bytes, fewer than sixteen: one at a time (the gathering a block of them takes
+        // cost more than this).
+        while index < length {
+            let byte = base[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                written += writeEscaped(byte, to: output + written)
+            } else {
+                output[written] = byte
+                written += 1
+            }
+            index += 1
+        }
+        return written
     }
 
-    @inline(__always)
-    private static func needsEscaping(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-    }
-
-    private mutating func appendEscaped(_ byte: UInt8) {
+    /// Writes the escape for `byte` (a control character, a quote or a backslash); returns its length.
+    private static func writeEscaped(_ byte: UInt8, to output: UnsafeMutablePointer<UInt8>) -> Int {
+        func two(_ letter: UInt8) -> Int {
+            output[0] = UInt8(ascii: "\\")
+            output[1] = letter
+            return 2
+        }
         switch byte {
-        case UInt8(ascii: "\""): literal("\\\"")
-        case UInt8(ascii: "\\"): literal("\\\\")
-        case 0x0A: literal("\\n")
-        case 0x0D: literal("\\r")
-        case 0x09: literal("\\t")
-        case 0x08: literal("\\b")
-        case 0x0C: literal("\\f")
+        case UInt8(ascii: "\""): return two(UInt8(ascii: "\""))
+        case UInt8(ascii: "\\"): return two(UInt8(ascii: "\\"))
+        case 0x0A: return two(UInt8(ascii: "n"))
+        case 0x0D: return two(UInt8(ascii: "r"))
+        case 0x09: return two(UInt8(ascii: "t"))
+        case 0x08: return two(UInt8(ascii: "b"))
+        case 0x0C: return two(UInt8(ascii: "f"))
         default:
             let hex: StaticString = "0123456789abcdef"
-            literal("\\u00")
-            append(hex.utf8Start[Int(byte >> 4)])
-            append(hex.utf8Start[Int(byte & 0xF)])
+            for (offset, character) in "\\u00".utf8.enumerated() { output[offset] = character }
+            output[4] = hex.utf8Start[Int(byte >> 4)]
+            output[5] = hex.utf8Start[Int(byte & 0xF)]
+            return 6
         }
     }
 }
 
-/// Strings a worker has escaped for JSON, kept by their storage: most of a request's text (the
-/// brand's rules, captions, file URIs, the system instruction) is the very same string in every
-/// unit of a template and locale, and copying its escaped bytes is cheaper than escaping it again.
-/// A string is kept once it has been seen twice, so the product's own texts never crowd it out.
-/// Holding the strings keeps their storage alive, so an address never comes to mean another text.
-final class EscapedStrings {
-    private struct Entry {
-        var text: String
-        var address: UnsafeRawPointer
-        var count: Int
+/// What a worker writes again and again, kept as the bytes it was written as, which are cheaper
+/// to copy than to write again: most of a request's text (the brand's rules, captions, file URIs,
+/// the system instruction) is the very same string in every unit of a template and locale, the
+/// generation config is the same value, and a unit's costs are a few hundred different numbers
+/// (a `Double` is written through a `String`).
+///
+/// The tables are plain memory: a look-up retains nothing and pays no exclusivity check. The bytes
+/// it gives stay valid until the memo's next call.
+final class EncodingMemo {
+    // MARK: Strings, by their storage
+
+    /// A string by its storage: its address and length.
+    private struct Sighting: Equatable {
+        var address: UnsafeRawPointer?
+        var count = 0
     }
 
-    private var kept: [(entry: Entry, escaped: [UInt8])] = []
-    private var seen: [Entry] = []
-    private var nextSeen = 0
-    private static let keptLimit = 32
-    private static let seenLimit = 32
+    /// Two-way sets of slots, by address. A string seen once waits in ``seen``; seen again, it is
+    /// escaped into ``kept``, so the product's own texts, met once each, pass through ``seen`` and
+    /// never crowd out the template's.
+    private static let slots = 256
+    private let seen: UnsafeMutablePointer<Sighting>
+    private let kept: UnsafeMutablePointer<Sighting>
+    /// The escaped bytes of each kept string, quotes included.
+    private let keptEscaped: UnsafeMutablePointer<UnsafeMutableBufferPointer<UInt8>>
+    /// The strings of ``seen`` and ``kept``, held so that an address never comes to mean another
+    /// text; touched only when a slot changes hands.
+    @exclusivity(unchecked) private var seenTexts = [String](repeating: "", count: slots)
+    @exclusivity(unchecked) private var keptTexts = [String](repeating: "", count: slots)
+    @exclusivity(unchecked) private var seenTurn = 0
     /// Shorter strings are escaped faster than they are looked up.
-    private static let minimumLength = 48
+    static let minimumLength = 48
 
-    func escaped(_ text: String) -> [UInt8]? {
+    init() {
+        seen = .allocate(capacity: Self.slots)
+        seen.initialize(repeating: Sighting(), count: Self.slots)
+        kept = .allocate(capacity: Self.slots)
+        kept.initialize(repeating: Sighting(), count: Self.slots)
+        keptEscaped = .allocate(capacity: Self.slots)
+        keptEscaped.initialize(repeating: UnsafeMutableBufferPointer(start: nil, count: 0), count: Self.slots)
+        numberBits = .allocate(capacity: Self.numberSlots)
+        numberBits.initialize(repeating: 0, count: Self.numberSlots)
+        numberTexts = .allocate(capacity: Self.numberSlots * Self.numberSlotBytes)
+    }
+
+    deinit {
+        for slot in 0..<Self.slots { keptEscaped[slot].deallocate() }
+        keptEscaped.deallocate()
+        kept.deallocate()
+        seen.deallocate()
+        numberBits.deallocate()
+        numberTexts.deallocate()
+    }
+
+    /// The escaped bytes of `text` (quotes included) if it was escaped before; `nil` when it
+    /// is shorter than ``minimumLength`` or met for the first time.
+    func escaped(_ text: String) -> UnsafeBufferPointer<UInt8>? {
         guard text.utf8.count >= Self.minimumLength,
             let (address, count) = text.utf8.withContiguousStorageIfAvailable({ ($0.baseAddress.map(UnsafeRawPointer.init), $0.count) }),
             let address
         else { return nil }
-        for item in kept where item.entry.address == address && item.entry.count == count { return item.escaped }
-        let entry = Entry(text: text, address: address, count: count)
-        if let index = seen.firstIndex(where: { $0.address == address && $0.count == count }), kept.count < Self.keptLimit {
-            let escaped = PlanLineWriter.escaped(text)
-            kept.append((entry, escaped))
-            seen.remove(at: index)
-            return escaped
+        let sighting = Sighting(address: address, count: count)
+        let bits = UInt(bitPattern: Int(bitPattern: address))
+        let first = Int(truncatingIfNeeded: (bits >> 4) ^ (bits >> 12)) & (Self.slots - 2)
+        for slot in first...first + 1 where kept[slot] == sighting { return UnsafeBufferPointer(keptEscaped[slot]) }
+        guard let slot = (first...first + 1).first(where: { seen[$0] == sighting }) else {
+            // Into an empty slot of the set if there is one, else the two slots take turns.
+            seenTurn ^= 1
+            let slot = seen[first].address == nil ? first : seen[first + 1].address == nil ? first + 1 : first + seenTurn
+            seen[slot] = sighting
+            seenTexts[slot] = text
+            return nil
         }
-        if seen.count < Self.seenLimit {
-            seen.append(entry)
-        } else {
-            seen[nextSeen] = entry
-            nextSeen = (nextSeen + 1) % Self.seenLimit
+        seen[slot] = Sighting()
+        seenTexts[slot] = ""
+        // Kept in an empty slot of the set if there is one, else in place of the other slot's.
+        let keptSlot = kept[first].address == nil ? first : kept[first + 1].address == nil ? first + 1 : slot ^ 1
+        keptEscaped[keptSlot].deallocate()
+        let escaped = PlanLineWriter.escaped(text)
+        keptEscaped[keptSlot] = .allocate(capacity: escaped.count)
+        _ = keptEscaped[keptSlot].initialize(from: escaped)
+        kept[keptSlot] = sighting
+        keptTexts[keptSlot] = text
+        return UnsafeBufferPointer(keptEscaped[keptSlot])
+    }
+
+    // MARK: Numbers, by value
+
+    /// Direct-mapped by the value's bits; a slot's bits are 0 while it is empty (0 is written as
+    /// an integer, and never asked for). A slot's text is a length byte, then the text.
+    private let numberBits: UnsafeMutablePointer<UInt64>
+    private let numberTexts: UnsafeMutablePointer<UInt8>
+    private static let numberSlots = 1024
+    /// A `Double`'s shortest text is at most 24 bytes (`-2.2250738585072014e-308`).
+    private static let numberSlotBytes = 32
+
+    /// The text of `value`, made by `make` the first time (and again when another value took its slot).
+    func number(_ value: Double, make: (Double) -> String) -> UnsafeBufferPointer<UInt8> {
+        let bits = value.bitPattern
+        let slot = Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> 54)
+        let text = numberTexts + slot * Self.numberSlotBytes
+        if numberBits[slot] != bits {
+            let made = Array(make(value).utf8.prefix(Self.numberSlotBytes - 1))
+            numberBits[slot] = bits
+            text[0] = UInt8(made.count)
+            (text + 1).initialize(from: made, count: made.count)
         }
-        return nil
+        return UnsafeBufferPointer(start: text + 1, count: Int(text[0]))
+    }
+
+    // MARK: The generation config
+
+    @exclusivity(unchecked) private var lastConfig: (config: GenerationConfig, json: [UInt8])?
+
+    /// Lends `body` the JSON of `config`, written by `write` unless it is the config written last.
+    func generationConfig(_ config: GenerationConfig, write: () -> [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        if let lastConfig, lastConfig.config == config {
+            lastConfig.json.withUnsafeBufferPointer(body)
+            return
+        }
+        let json = write()
+        lastConfig = (config, json)
+        json.withUnsafeBufferPointer(body)
     }
 }

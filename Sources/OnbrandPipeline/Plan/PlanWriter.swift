@@ -93,41 +93,44 @@ public final class PlanWriter {
         }
 
         /// Appends a plan's lines.
-        func append(_ plan: UnitPlan, strings: EscapedStrings?) {
+        func append(_ plan: UnitPlan, memo: EncodingMemo?) {
             if let request = plan.request {
-                PlanLineWriter.appendRequestLine(to: &requests, unit: plan.unit, model: plan.model, request: request, strings: strings)
+                PlanLineWriter.appendRequestLine(to: &requests, unit: plan.unit, model: plan.model, request: request, memo: memo)
             }
-            PlanLineWriter.appendReportLine(to: &reports, unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report)
+            PlanLineWriter.appendReportLine(to: &reports, unit: plan.unit, model: plan.model, failure: plan.failure, budget: plan.report, memo: memo)
         }
     }
 
     /// Encodes a plan's lines without touching the writer's state (any thread may).
     public static func encode(_ plan: UnitPlan) -> EncodedLines {
         let lines = EncodedLines()
-        lines.append(plan, strings: nil)
+        lines.append(plan, memo: nil)
         return lines
     }
 
-    /// Encodes plans one after another, as a planning worker does (repeated strings escaped once).
+    /// Encodes plans one after another, as a planning worker does (what repeats written once).
     public static func encode(_ plans: some Sequence<UnitPlan>) -> EncodedLines {
-        let strings = EscapedStrings()
+        let memo = EncodingMemo()
         // Room reserved up front, as a worker's chunk has: growing as it goes, the buffers would be
         // copied over and over, and `plan-stages` would count that as encoding.
         let lines = EncodedLines(reservingForUnits: plans.underestimatedCount)
-        for plan in plans { lines.append(plan, strings: strings) }
+        for plan in plans { lines.append(plan, memo: memo) }
         return lines
     }
 
     public func write(_ plan: UnitPlan) throws {
-        try write(CollectionOfOne(plan), lines: Self.encode(plan))
+        try write([plan], lines: Self.encode(plan))
     }
 
     /// Adds plans whose lines were encoded already, `lines` holding theirs in the same order
     /// (plans come in catalog order). After it throws, the writer is spent: its summary may count
     /// units whose lines were not written, and ``finish()`` must not be called.
-    public func write(_ plans: some Collection<UnitPlan>, lines: EncodedLines) throws {
-        // By index: each plan is lent to `count`, not copied (a copy retains every string in it).
-        for index in plans.indices { count(plans[index]) }
+    public func write(_ plans: [UnitPlan], lines: EncodedLines) throws {
+        // Through the buffer: each plan is lent to `count`, not copied (a copy retains every
+        // string in it, and `plans[index]` on the array copied).
+        plans.withUnsafeBufferPointer { plans in
+            for index in plans.indices { count(plans[index]) }
+        }
         // A worker's chunk of lines (about 100 KB) goes as it is: gathering it cost a copy of the
         // whole plan; only small batches, one unit at a time, are gathered.
         if lines.byteCount < Self.directWriteSize, pendingRequests.count + pendingReports.count + lines.byteCount < Self.flushSize {

@@ -148,7 +148,7 @@ public final class Planner: @unchecked Sendable {
         func failed(_ reason: String, report: BudgetReport? = nil) -> UnitPlan {
             UnitPlan(unit: unit, model: shared.modelID, request: nil, report: report ?? emptyReport(limit: options.budget ?? 0), failure: reason, altTextFallback: nil)
         }
-        guard let profile = shared.profile else { return failed(shared.failure ?? "unknown model \(shared.modelID)") }
+        // Every unit of a template the model cannot serve (or an unknown model) fails alike.
         if let failure = shared.failure { return failed(failure) }
 
         let rendered: TemplateRenderer.Rendered
@@ -185,12 +185,12 @@ public final class Planner: @unchecked Sendable {
                 let tokens = shared.sharedSections[index].flatMap { $0.text == section.text ? $0.tokens : nil }
                 items.append(.init(id: section.id, isRequired: isRequired, rank: rank, text: section.text, tokens: tokens ?? counter.count(section.text)))
             case .referenceImages, .productImages, .logo:
-                let images = shared.brandImages[index] ?? productImages(product, limit: profile.maximumReferenceImages, counter: counter)
+                let images = shared.brandImages[index] ?? productImages(product, limit: shared.maximumReferenceImages, counter: counter)
                 imagesByItem[items.count] = images.parts
                 items.append(
                     .init(
                         id: section.id, isRequired: isRequired, rank: rank, text: images.caption, tokens: images.captionTokens,
-                        fixedTokens: images.parts.count * profile.inputImageTokens, isTrimmable: false))
+                        fixedTokens: images.parts.count * shared.inputImageTokens, isTrimmable: false))
             }
         }
         items.append(.init(id: "prompt", isRequired: true, rank: 0, text: rendered.prompt, tokens: shared.tokens(ofPrompt: rendered.prompt), isTrimmable: false))
@@ -230,15 +230,13 @@ public final class Planner: @unchecked Sendable {
                 }
             }
         }
-        let imageTokens = images * profile.inputImageTokens
+        let imageTokens = images * shared.inputImageTokens
         let textTokens = packed.usedTokens - imageTokens + shared.systemTokens
         let inputTokens = textTokens + imageTokens
         let report = BudgetReport(
             inputLimit: limit, outputReserve: shared.outputReserve, sections: sections, inputTextTokens: textTokens, inputImages: images,
             inputImageTokens: imageTokens, outputImageTokens: shared.outputImageTokens, outputTextTokens: shared.outputTextTokens,
-            costUSD: profile.cost(inputTokens: inputTokens, imageTokens: shared.outputImageTokens, textOutputTokens: shared.outputTextTokens),
-            batchCostUSD: profile.cost(
-                inputTokens: inputTokens, imageTokens: shared.outputImageTokens, textOutputTokens: shared.outputTextTokens, batch: true),
+            costUSD: shared.cost(inputTokens: inputTokens, batch: false), batchCostUSD: shared.cost(inputTokens: inputTokens, batch: true),
             isExact: counter.isExact,
             needsExactCount: !counter.isExact
                 && Double(inputTokens + shared.outputReserve) >= Double(limit) * (1 - options.exactCountMargin))
@@ -248,7 +246,7 @@ public final class Planner: @unchecked Sendable {
             contents: [Content(role: "user", parts: parts)], systemInstruction: shared.systemInstruction, tools: shared.tools,
             generationConfig: shared.generationConfig)
         return UnitPlan(
-            unit: unit, model: profile.id, request: request, report: report, failure: nil, altTextFallback: rendered.altTextFallback,
+            unit: unit, model: shared.modelID, request: request, report: report, failure: nil, altTextFallback: rendered.altTextFallback,
             altTextInstruction: fullAltInstruction)
     }
 
@@ -259,10 +257,16 @@ public final class Planner: @unchecked Sendable {
         let template: PromptTemplate
         let locale: String
         let counter: TokenCounter
+        /// The profile's own id once the model is known (the template may name it by an alias).
         let modelID: String
-        let profile: ModelProfile?
+        /// The model's profile. A unit reads it only through the fields below: binding the profile
+        /// copied it for every unit, retaining each of its strings and arrays.
+        private let profile: ModelProfile?
         /// Why no unit of this template can be planned (unknown model, a template the model cannot serve).
+        /// When there is none, there is a profile.
         let failure: String?
+        let inputImageTokens: Int
+        let maximumReferenceImages: Int
         let prepared: PreparedTemplate
         let wantsText: Bool
         let limit: Int
@@ -285,6 +289,11 @@ public final class Planner: @unchecked Sendable {
         private var lastPrompt: (text: String, tokens: Int)?
         /// The last alt-text instruction that names the product: as rendered, with the contract, and counted.
         var lastAltInstruction: (rendered: String, full: String, tokens: Int)?
+
+        /// A unit's price, online or in batch mode, by its input tokens (the output is the same for every unit).
+        func cost(inputTokens: Int, batch: Bool) -> Double {
+            profile?.cost(inputTokens: inputTokens, imageTokens: outputImageTokens, textOutputTokens: outputTextTokens, batch: batch) ?? 0
+        }
 
         /// The prompt's tokens, counted again only when it is not the very string counted last
         /// (``RecentTexts`` gives a variant's prompt back as the same string).
@@ -312,9 +321,12 @@ public final class Planner: @unchecked Sendable {
             self.template = template
             self.locale = locale
             counter = options.counter
-            modelID = template.model ?? options.defaultModel
-            let profile = planner.models.profile(modelID)
+            let namedModel = template.model ?? options.defaultModel
+            let profile = planner.models.profile(namedModel)
             self.profile = profile
+            modelID = profile?.id ?? namedModel
+            inputImageTokens = profile?.inputImageTokens ?? 0
+            maximumReferenceImages = profile?.maximumReferenceImages ?? 0
             let wantsText = template.output.responseModalities.contains(.text) && template.altText.mode == .inline
             self.wantsText = wantsText
             if let profile {
@@ -323,7 +335,7 @@ public final class Planner: @unchecked Sendable {
                     grounding: (template.grounding.web, template.grounding.image), wantsText: wantsText)
                 failure = problems.isEmpty ? nil : "template \(template.id) does not fit \(profile.id): " + problems.joined(separator: "; ")
             } else {
-                failure = "unknown model \(modelID); add it to a models file (--models) or pick one of "
+                failure = "unknown model \(namedModel); add it to a models file (--models) or pick one of "
                     + planner.models.profiles.map(\.id).joined(separator: ", ")
             }
             limit = options.budget ?? profile?.inputTokenLimit ?? 0

@@ -164,4 +164,32 @@ import Testing
             }
         }
     }
+
+    /// Sentence ends are found eight bytes a step: at every offset within and across those steps,
+    /// and at the text's end, the end is the one a byte-by-byte scan finds (the space after a
+    /// closing mark, or just after a line break).
+    @Test func sentenceEndsAreFoundAtEveryOffset() {
+        func slowSentenceEnd(after start: Int, in bytes: [UInt8]) -> Int {
+            if bytes[start] == 0x0A { return start + 1 }
+            for position in (start + 1)..<bytes.count {
+                if bytes[position] == 0x0A { return position + 1 }
+                if bytes[position] == 0x20, [UInt8](".!?;".utf8).contains(bytes[position - 1]) { return position }
+            }
+            return bytes.count
+        }
+        let marks = [". ", "! ", "? ", "; ", "\n", ".", ";x", "...", "?! ", "東京。", ".\n"]
+        for mark in marks {
+            for length in 0..<24 {
+                for offset in 0...length {
+                    var text = String(repeating: "a", count: length)
+                    text.insert(contentsOf: mark, at: text.index(text.startIndex, offsetBy: offset))
+                    let bytes = Array(text.utf8)
+                    for start in bytes.indices {
+                        let found = bytes.withUnsafeBufferPointer { LineMemo.sentenceEnd(after: start, in: $0) }
+                        #expect(found == slowSentenceEnd(after: start, in: bytes), "\(text.debugDescription) from \(start)")
+                    }
+                }
+            }
+        }
+    }
 }

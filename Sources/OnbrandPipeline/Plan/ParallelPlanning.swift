@@ -130,10 +130,13 @@ public enum ParallelPlanning {
                         // One pair of buffers for the chunk's lines: the writer takes them as they are.
                         let lines = PlanWriter.EncodedLines(reservingForUnits: indices.count)
                         for index in indices {
-                            // Lent where it lies: taken out of its slot and put back, the unit was
-                            // still copied for the call (every string retained, then released).
-                            let unit = units.buffer.baseAddress! + index
-                            var plan = planner.plan(unit.pointee.template, product: unit.pointee.product, locale: unit.pointee.locale)
+                            // Moved out of its slot for the call, and back: read in place, or out of
+                            // an optional, the unit was copied for the call (every string of it
+                            // retained, then released).
+                            let slot = units.buffer.baseAddress! + index
+                            let unit = slot.move()
+                            var plan = planner.plan(unit.template, product: unit.product, locale: unit.locale)
+                            slot.initialize(to: consume unit)
                             lines.append(plan, memo: memo)
                             // The writer only counts budgets: what it does not need is freed here, by
                             // the thread that made it, rather than on the writer's (malloc's slow path).

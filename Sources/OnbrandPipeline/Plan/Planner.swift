@@ -290,6 +290,12 @@ public final class Planner: @unchecked Sendable {
         /// The last alt-text instruction that names the product: as rendered, with the contract, and counted.
         var lastAltInstruction: (rendered: String, full: String, tokens: Int)?
 
+        /// Whether this is the plan for `template` in `locale`. A method, so that the template is
+        /// compared where it lies: read from outside, it was copied for every unit.
+        func serves(_ template: PromptTemplate, locale: String) -> Bool {
+            self.locale == locale && self.template == template
+        }
+
         /// A unit's price, online or in batch mode, by its input tokens (the output is the same for every unit).
         func cost(inputTokens: Int, batch: Bool) -> Double {
             profile?.cost(inputTokens: inputTokens, imageTokens: outputImageTokens, textOutputTokens: outputTextTokens, batch: batch) ?? 0
@@ -553,7 +559,7 @@ final class ThreadTemplatePlans {
     private static let limit = 64
 
     func plan(planner: String, template: PromptTemplate, locale: String) -> Planner.TemplatePlan? {
-        plans.first { $0.planner == planner && $0.plan.locale == locale && $0.plan.template == template }?.plan
+        plans.first { $0.planner == planner && $0.plan.serves(template, locale: locale) }?.plan
     }
 
     func add(_ plan: Planner.TemplatePlan, planner: String) {

@@ -58,9 +58,28 @@ public struct ByteBuffer: ~Copyable {
     @inlinable @inline(__always)
     public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress else { return }
-        reserve(bytes.count)
-        (base + length).update(from: source, count: bytes.count)
-        length += bytes.count
+        let count = bytes.count
+        reserve(count)
+        if count >= 4, count <= 16 {
+            // Most appends are a few bytes (a field, a literal): two loads and two stores that
+            // overlap in the middle, rather than a call to `memmove`.
+            let from = UnsafeRawPointer(source)
+            let to = UnsafeMutableRawPointer(base + length)
+            if count >= 8 {
+                let first = from.loadUnaligned(as: UInt64.self)
+                let last = from.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+                to.storeBytes(of: first, as: UInt64.self)
+                to.storeBytes(of: last, toByteOffset: count &- 8, as: UInt64.self)
+            } else {
+                let first = from.loadUnaligned(as: UInt32.self)
+                let last = from.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
+                to.storeBytes(of: first, as: UInt32.self)
+                to.storeBytes(of: last, toByteOffset: count &- 4, as: UInt32.self)
+            }
+        } else {
+            (base + length).update(from: source, count: count)
+        }
+        length += count
     }
 
     /// A string's UTF-8, from its own storage when it has some.

@@ -135,15 +135,10 @@ public enum ParallelPlanning {
                             // retained, then released).
                             let slot = units.buffer.baseAddress! + index
                             let unit = slot.move()
-                            var plan = planner.plan(unit.template, product: unit.product, locale: unit.locale)
+                            let plan = planner.plan(unit.template, product: unit.product, locale: unit.locale)
                             slot.initialize(to: consume unit)
                             lines.append(plan, memo: memo)
-                            // The writer only counts budgets: what it does not need is freed here, by
-                            // the thread that made it, rather than on the writer's (malloc's slow path).
-                            plan.request = nil
-                            plan.altTextInstruction = nil
-                            plan.altTextFallback = nil
-                            plans.append(plan)
+                            plans.append(forCounting(plan))
                         }
                         slots.buffer[chunk] = (plans, lines)
                     }
@@ -151,6 +146,15 @@ public enum ParallelPlanning {
             }
         }
         return results.map { $0! }
+    }
+}
+
+extension ParallelPlanning {
+    /// What the writer needs of a plan that is written already: it only counts budgets. The rest
+    /// is freed here, by the thread that made it, rather than on the writer's (malloc's slow path).
+    /// Made afresh: the plan itself, cleared and appended, was copied whole (its request too).
+    fileprivate static func forCounting(_ plan: borrowing UnitPlan) -> UnitPlan {
+        UnitPlan(unit: plan.unit, model: plan.model, request: nil, report: plan.report, failure: plan.failure, altTextFallback: nil)
     }
 }
 

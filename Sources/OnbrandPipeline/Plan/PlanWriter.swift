@@ -81,9 +81,10 @@ public final class PlanWriter {
     /// them to the writer, which writes them as they are. Unchecked `Sendable`: one thread fills
     /// them, then hands them over whole; no two threads ever touch them at once.
     public final class EncodedLines: @unchecked Sendable {
-        /// Request lines (none for a unit that failed).
-        var requests: ByteBuffer
-        var reports: ByteBuffer
+        /// Request lines (none for a unit that failed). Unchecked exclusivity: one thread at a
+        /// time, as above, and two run-time checks a unit otherwise.
+        @exclusivity(unchecked) var requests: ByteBuffer
+        @exclusivity(unchecked) var reports: ByteBuffer
         /// Bytes of both files' lines.
         public var byteCount: Int { requests.count + reports.count }
 
@@ -126,11 +127,14 @@ public final class PlanWriter {
     /// (plans come in catalog order). After it throws, the writer is spent: its summary may count
     /// units whose lines were not written, and ``finish()`` must not be called.
     public func write(_ plans: [UnitPlan], lines: EncodedLines) throws {
-        // Through the buffer: each plan is lent to `count`, not copied (a copy retains every
-        // string in it, and `plans[index]` on the array copied).
+        // Counted in place, through a pointer: lent from the array, or from its buffer, each plan
+        // was copied (every string in it retained). The summary is taken out while counting: as
+        // the class's property, every change to it paid a run-time exclusivity check.
+        var counted = exchange(&summary, with: PlanSummary())
         plans.withUnsafeBufferPointer { plans in
-            for index in plans.indices { count(plans[index]) }
+            for index in plans.indices { Self.count(plans.baseAddress! + index, into: &counted) }
         }
+        summary = counted
         // A worker's chunk of lines (about 100 KB) goes as it is: gathering it cost a copy of the
         // whole plan; only small batches, one unit at a time, are gathered.
         if lines.byteCount < Self.directWriteSize, pendingRequests.count + pendingReports.count + lines.byteCount < Self.flushSize {
@@ -144,35 +148,35 @@ public final class PlanWriter {
     }
 
     /// Adds a plan to the summary.
-    private func count(_ plan: UnitPlan) {
+    private static func count(_ plan: UnsafePointer<UnitPlan>, into summary: inout PlanSummary) {
         summary.units += 1
-        summary.isExact = plan.report.isExact
+        summary.isExact = plan.pointee.report.isExact
         // Few groups (templates × locales), whose strings are the units' own: a search beats hashing a key.
         let index: Int
-        if let known = summary.groups.firstIndex(where: { $0.templateID == plan.unit.templateID && $0.locale == plan.unit.locale }) {
+        if let known = summary.groups.firstIndex(where: { $0.templateID == plan.pointee.unit.templateID && $0.locale == plan.pointee.unit.locale }) {
             index = known
         } else {
             index = summary.groups.count
-            summary.groups.append(PlanSummary.Group(templateID: plan.unit.templateID, locale: plan.unit.locale))
+            summary.groups.append(PlanSummary.Group(templateID: plan.pointee.unit.templateID, locale: plan.pointee.unit.locale))
         }
         summary.groups[index].units += 1
-        if plan.failure == nil {
+        if plan.pointee.failure == nil {
             summary.planned += 1
-            summary.inputTokens += plan.report.inputTokens
-            summary.inputImages += plan.report.inputImages
-            summary.outputImageTokens += plan.report.outputImageTokens
-            summary.outputTextTokens += plan.report.outputTextTokens
-            summary.costUSD += plan.report.costUSD
-            summary.batchCostUSD += plan.report.batchCostUSD
-            summary.groups[index].inputTokens += plan.report.inputTokens
-            summary.groups[index].costUSD += plan.report.costUSD
-            if plan.report.needsExactCount { summary.needsExactCount += 1 }
+            summary.inputTokens += plan.pointee.report.inputTokens
+            summary.inputImages += plan.pointee.report.inputImages
+            summary.outputImageTokens += plan.pointee.report.outputImageTokens
+            summary.outputTextTokens += plan.pointee.report.outputTextTokens
+            summary.costUSD += plan.pointee.report.costUSD
+            summary.batchCostUSD += plan.pointee.report.batchCostUSD
+            summary.groups[index].inputTokens += plan.pointee.report.inputTokens
+            summary.groups[index].costUSD += plan.pointee.report.costUSD
+            if plan.pointee.report.needsExactCount { summary.needsExactCount += 1 }
         } else {
             summary.failed += 1
             summary.groups[index].failed += 1
-            summary.failures[plan.failure ?? "unknown", default: 0] += 1
+            summary.failures[plan.pointee.failure ?? "unknown", default: 0] += 1
         }
-        plan.report.sections.withUnsafeBufferPointer { sections in
+        plan.pointee.report.sections.withUnsafeBufferPointer { sections in
             for index in sections.indices {
                 if sections[index].outcome == .trimmed { summary.trimmedSections += 1 }
                 if sections[index].outcome == .dropped { summary.droppedSections += 1 }

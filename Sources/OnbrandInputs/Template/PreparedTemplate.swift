@@ -188,15 +188,21 @@ public final class PreparedTemplate: @unchecked Sendable {
             }
         }
         let sectionCount = template.sections.count
-        func present(_ index: Int) -> String? {
-            if case .absent = texts[index] { nil } else { rendered[index] }
+        // The texts move out of `rendered`, and each section is read where it lies: bound to a
+        // name, or copied out of `rendered`, every string was retained, then released.
+        func take(_ index: Int) -> String? {
+            if case .absent = texts[index] { nil } else { exchange(&rendered[index], with: "") }
+        }
+        let sections = template.sections.withUnsafeBufferPointer { sections in
+            sections.indices.map { index in
+                TemplateRenderer.Rendered.Section(
+                    id: sections[index].id, priority: sections[index].priority, kind: sections[index].kind,
+                    text: exchange(&rendered[index], with: ""))
+            }
         }
         return TemplateRenderer.Rendered(
-            sections: template.sections.indices.map { index in
-                let section = template.sections[index]
-                return .init(id: section.id, priority: section.priority, kind: section.kind, text: rendered[index])
-            },
-            prompt: rendered[sectionCount], altTextInstruction: present(sectionCount + 1), altTextFallback: present(sectionCount + 2))
+            sections: sections, prompt: exchange(&rendered[sectionCount], with: ""), altTextInstruction: take(sectionCount + 1),
+            altTextFallback: take(sectionCount + 2))
     }
 
     /// A fast render once differed from swift-mustache's: every product now goes the full way.

@@ -151,7 +151,7 @@ public final class Planner: @unchecked Sendable {
         // Every unit of a template the model cannot serve (or an unknown model) fails alike.
         if let failure = shared.failure { return failed(failure) }
 
-        let rendered: TemplateRenderer.Rendered
+        var rendered: TemplateRenderer.Rendered
         do {
             rendered = try shared.prepared.render(product, subject: "product \(product.id) (\(locale))", recent: shared.recentTexts)
         } catch {
@@ -176,20 +176,27 @@ public final class Planner: @unchecked Sendable {
         // Empty for an item without images. Not optional: an array of optionals is destroyed
         // element by element through Optional's generic witness (with the rendered texts', 1 % of planning).
         var imagesByItem = [[Part]](repeating: [], count: rendered.sections.count + 2)
-        for (index, section) in rendered.sections.enumerated() {
-            let rank = section.priority.rank
-            let isRequired = section.priority == .required
-            switch section.kind {
+        // Each section's name and text move on to its item (then to its placement, and to the
+        // report and the request's part): bound or enumerated, each section was copied, and its
+        // strings retained for every step.
+        let sectionCount = rendered.sections.count
+        for index in 0..<sectionCount {
+            let priority = rendered.sections[index].priority
+            let rank = priority.rank
+            let isRequired = priority == .required
+            let id = exchange(&rendered.sections[index].id, with: "")
+            switch rendered.sections[index].kind {
             case .text:
+                let text = exchange(&rendered.sections[index].text, with: "")
                 // A section that never names the product was counted once for the template.
-                let tokens = shared.sharedSections[index].flatMap { $0.text == section.text ? $0.tokens : nil }
-                items.append(.init(id: section.id, isRequired: isRequired, rank: rank, text: section.text, tokens: tokens ?? counter.count(section.text)))
+                let tokens = shared.sharedSections[index].flatMap { $0.text == text ? $0.tokens : nil } ?? counter.count(text)
+                items.append(.init(id: id, isRequired: isRequired, rank: rank, text: text, tokens: tokens))
             case .referenceImages, .productImages, .logo:
                 let images = shared.brandImages[index] ?? productImages(product, limit: shared.maximumReferenceImages, counter: counter)
                 imagesByItem[items.count] = images.parts
                 items.append(
                     .init(
-                        id: section.id, isRequired: isRequired, rank: rank, text: images.caption, tokens: images.captionTokens,
+                        id: id, isRequired: isRequired, rank: rank, text: images.caption, tokens: images.captionTokens,
                         fixedTokens: images.parts.count * shared.inputImageTokens, isTrimmable: false))
             }
         }
@@ -205,21 +212,21 @@ public final class Planner: @unchecked Sendable {
         var packed = packer.pack(consume items, budget: limit - shared.outputReserve - shared.systemTokens)
 
         var sections: [BudgetReport.Section] = []
-        sections.reserveCapacity(rendered.sections.count)
+        sections.reserveCapacity(sectionCount)
         var parts: [Part] = []
         parts.reserveCapacity(itemCount + imagesByItem.reduce(0) { $0 + $1.count })
         var images = 0
         // Through the buffers: each placement and section is lent, where a loop over the arrays
-        // copied them (retaining every string in them); the texts move on to the parts.
+        // copied them (retaining every string in them); the names move on to the report's
+        // sections, and the texts to the parts.
         packed.placements.withUnsafeMutableBufferPointer { placements in
             rendered.sections.withUnsafeBufferPointer { renderedSections in
                 for index in placements.indices where index < renderedSections.count {
-                    let section = renderedSections[index]
-                    let placement = placements[index]
                     sections.append(
                         .init(
-                            id: section.id, priority: section.priority.rawValue, kind: section.kind.rawValue, outcome: placement.outcome,
-                            tokens: placement.tokens, fullTokens: placement.fullTokens, reason: placement.reason))
+                            id: exchange(&placements[index].id, with: ""), priority: renderedSections[index].priority.rawValue,
+                            kind: renderedSections[index].kind.rawValue, outcome: placements[index].outcome, tokens: placements[index].tokens,
+                            fullTokens: placements[index].fullTokens, reason: placements[index].reason))
                 }
             }
             for index in placements.indices where placements[index].outcome != .dropped {

@@ -66,7 +66,11 @@ public struct SectionPacker: Sendable {
     }
 
     public func pack(_ items: consuming [Item], budget: Int) -> Result {
-        let costs = items.map { ($0.tokens ?? counter.count($0.text)) + $0.fixedTokens }
+        // By index through the buffer: `map` hands each item over as a copy (its name and text
+        // retained, then released).
+        let costs = items.withUnsafeBufferPointer { items in
+            items.indices.map { (items[$0].tokens ?? counter.count(items[$0].text)) + items[$0].fixedTokens }
+        }
         // The usual case by far: everything fits whole. The items' names and texts move to their
         // placements (copied, each was retained for the placement and released with the item).
         let total = costs.reduce(0, +)

@@ -230,7 +230,13 @@ public final class Planner: @unchecked Sendable {
                 }
             }
             for index in placements.indices where placements[index].outcome != .dropped {
-                if !placements[index].text.isEmpty { parts.append(Part(text: exchange(&placements[index].text, with: ""))) }
+                if !placements[index].text.isEmpty {
+                    // Appended empty, then given its text: appended whole, the part was built,
+                    // copied into the array and the first copy destroyed, its text retained and
+                    // released on the way.
+                    parts.append(Self.emptyTextPart)
+                    parts[parts.count - 1].text = exchange(&placements[index].text, with: "")
+                }
                 if index < imagesByItem.count, !imagesByItem[index].isEmpty {
                     parts += imagesByItem[index]
                     images += imagesByItem[index].count
@@ -463,6 +469,7 @@ public final class Planner: @unchecked Sendable {
     }
 
     static let productImagesCaption = "Photos of the actual product follow; keep its shape, colour and details."
+    private static let emptyTextPart = Part(text: "")
 }
 
 /// A brand image to upload through the Files API before the requests that name it are sent.

@@ -11,7 +11,8 @@ public protocol XMLRecordHandler: AnyObject {
     /// An element inside the record starts. `depth` is 1 for the record's children.
     func elementStarted(_ reader: XMLRecordReader, symbol: Int, depth: Int, attributes: [XMLAttribute])
     /// An element inside the record ends, with its own text trimmed of ASCII white space (`nil` if none).
-    func elementEnded(_ reader: XMLRecordReader, depth: Int, text: String?)
+    /// The text is handed over, so that keeping it costs no retain.
+    func elementEnded(_ reader: XMLRecordReader, depth: Int, text: consuming String?)
     /// The record's end tag has been read.
     func recordEnded(_ reader: XMLRecordReader)
 }
@@ -158,11 +159,10 @@ public final class XMLRecordReader {
                     }
                     var string: String?
                     if event.textEnd > event.textStart {
-                        // libxml2 hands out well-formed UTF-8 only.
-                        string = String(
-                            decoding: UnsafeBufferPointer(rebasing: text[Int(event.textStart)..<Int(event.textEnd)]), as: UTF8.self)
+                        // libxml2 hands out well-formed UTF-8 only, and trimming took ASCII blanks.
+                        string = String(knownValidUTF8: UnsafeBufferPointer(rebasing: text[Int(event.textStart)..<Int(event.textEnd)]))
                     }
-                    handler.elementEnded(self, depth: depth - recordDepth, text: string)
+                    handler.elementEnded(self, depth: depth - recordDepth, text: consume string)
                 }
             }
         }

@@ -204,6 +204,43 @@ import Testing
         #expect(error.diagnostics.last?.location?.line == 4)
     }
 
+    /// Element text becomes `String`s without a second UTF-8 check, on libxml2's word that it
+    /// delivers only what it has checked. Every kind of malformed sequence, in mid-file and
+    /// straddling a parser chunk's edge, must stop the read with a located error, and every
+    /// product before it must hold valid text (debug builds, where tests run, check each string).
+    @Test(arguments: [
+        [0x80], [0xC3], [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF0, 0x9F, 0x98], [0xFF],
+    ] as [[UInt8]])
+    func malformedUTF8InAFeedStopsWithALocatedError(_ bad: [UInt8]) throws {
+        let head = Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss xmlns:g=\"http://base.google.com/ns/1.0\"><channel>\n".utf8)
+        func item(_ index: Int) -> [UInt8] { Array("<item><g:id>P\(index)</g:id><g:title>Grüße \(index) 軽量</g:title></item>\n".utf8) }
+        var good: [UInt8] = []
+        var count = 0
+        // Enough items, then blanks, that the bad sequence starts on the first chunk's last byte.
+        let badItem = Array("<item><g:id>BAD</g:id><g:title>Caf".utf8)
+        while head.count + good.count + 200 < 256 << 10 {
+            good += item(count)
+            count += 1
+        }
+        good += Array(repeating: UInt8(ascii: " "), count: (256 << 10) - 1 - head.count - good.count - badItem.count)
+        let line = 3 + count
+        let feed = head + good + badItem + bad + Array("é au lait</g:title></item>\n</channel></rss>\n".utf8)
+        #expect(feed[(256 << 10) - 1] == bad[0])
+        try TestFiles.withTemporaryDirectory { directory in
+            let reader = try CatalogReader(contentsOf: try TestFiles.write(bytes: feed, to: "bad.xml", in: directory))
+            var read: [Product] = []
+            let error = try #require(throws: DiagnosticError.self) {
+                while let product = try reader.next() { read.append(product) }
+            }
+            #expect(read.count <= count && !read.contains { $0.id == "BAD" })
+            for (index, product) in read.enumerated() { #expect(product.title == "Grüße \(index) 軽量") }
+            let diagnostic = try #require(error.diagnostics.last)
+            // libxml2 names a surrogate or a scalar past U+10FFFF by its value, not by "UTF-8".
+            #expect(diagnostic.message.contains("UTF-8") || diagnostic.message.contains("out of allowed range"), "\(diagnostic.message)")
+            #expect(diagnostic.location?.line == line)
+        }
+    }
+
     @Test func invalidUTF8InJSONIsLocated() throws {
         try TestFiles.withTemporaryDirectory { directory in
             let path = try TestFiles.write(bytes: Array("[{\"id\": \"A\", \"title\": \"Caf".utf8) + [0xE9] + Array(" au lait\"}]".utf8), to: "bad.json", in: directory)

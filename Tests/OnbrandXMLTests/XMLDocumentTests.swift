@@ -92,3 +92,37 @@ import Testing
         #expect(error?.message.contains("cannot read") == true)
     }
 }
+
+@Suite struct WhitespaceTrimmingTests {
+    /// The reference: trim every Unicode White_Space scalar, scalar by scalar.
+    static func reference(_ text: String) -> String {
+        var scalars = Substring(text).unicodeScalars
+        while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+
+    /// The fast path decides from the first and last bytes alone: every scalar of the Basic
+    /// Multilingual Plane (where all White_Space lies) and a stride through the others, at
+    /// either end, must trim as the reference does.
+    @Test func everyScalarAtEitherEndTrimsAsTheReference() {
+        var checked = 0
+        for value in Array(0...0xFFFF) + Array(stride(from: 0x10000, through: 0x10FFFF, by: 251)) {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let mark = String(Character(scalar))
+            for text in [mark + "x", "x" + mark, mark + "é" + mark, mark] {
+                #expect(text.trimmingXMLWhitespace() == Self.reference(text), "U+\(String(value, radix: 16)) in \(text.debugDescription)")
+                checked += 1
+            }
+        }
+        #expect(checked > 4 * 60_000)
+    }
+
+    @Test func feedTextTrims() {
+        #expect("\u{3000}全角\u{3000}".trimmingXMLWhitespace() == "全角")
+        #expect("\u{A0}price\u{2009}".trimmingXMLWhitespace() == "price")
+        #expect(" \t\r\n".trimmingXMLWhitespace() == "")
+        #expect("".trimmingXMLWhitespace() == "")
+        #expect("日本語。".trimmingXMLWhitespace() == "日本語。")
+    }
+}

@@ -49,7 +49,7 @@ import Testing
         func elementStarted(_ reader: XMLRecordReader, symbol: Int, depth: Int, attributes: [XMLAttribute]) {
             records[records.count - 1].append("\(depth):\(reader.name(of: symbol).localName)")
         }
-        func elementEnded(_ reader: XMLRecordReader, depth: Int, text: String?) {
+        func elementEnded(_ reader: XMLRecordReader, depth: Int, text: consuming String?) {
             if let text { records[records.count - 1].append(text) }
         }
         func recordEnded(_ reader: XMLRecordReader) { records[records.count - 1].append("end") }

@@ -78,8 +78,8 @@ final class MerchantFeedProductSource: ProductSource, XMLRecordHandler {
         builder.pointee.elementStarted(reader, symbol: symbol, depth: depth, attributes: attributes)
     }
 
-    func elementEnded(_ reader: XMLRecordReader, depth: Int, text: String?) {
-        if let foreign = builder.pointee.elementEnded(reader, depth: depth, text: text) {
+    func elementEnded(_ reader: XMLRecordReader, depth: Int, text: consuming String?) {
+        if let foreign = builder.pointee.elementEnded(reader, depth: depth, text: consume text) {
             reportForeignNamespace(foreign.symbol, namespace: foreign.namespace)
         }
     }
@@ -160,15 +160,17 @@ final class MerchantFeedProductSource: ProductSource, XMLRecordHandler {
 
 /// Builds one product from the events of one feed record.
 struct MerchantRecordBuilder {
-    /// How a child element of an item is read.
+    /// How a child element of an item is read. Plain data, so that reading a field's kind
+    /// retains nothing: names and namespaces are read from the reader when needed.
     enum FieldKind {
-        /// A Merchant attribute (from `g:`, or a plain RSS element of the same name); the
-        /// attribute is `nil` for names Onbrand keeps as extra attributes.
-        case merchant(MerchantAttribute?, String)
+        /// A Merchant attribute (from `g:`, or a plain RSS element of the same name).
+        case merchant(MerchantAttribute)
+        /// A name Onbrand keeps as an extra attribute (or a nested one, such as `shipping_label`).
+        case extra
         /// A plain RSS or Atom element whose Merchant meaning differs from its name.
         case atomID, guid, summary, atomLink
         /// An element in another namespace, kept as an extra attribute.
-        case foreign(String)
+        case foreign
     }
 
     /// What each symbol means as a product field, worked out once per distinct name.
@@ -179,8 +181,17 @@ struct MerchantRecordBuilder {
     private var guid: String?
     private var field = -1
     private var fieldAttributes: [XMLAttribute] = []
-    private var nested: [(name: String, text: String)] = []
-    private var nestedName = ""
+    /// The open field's children so far, by symbol, with what `product_detail` and `shipping`
+    /// read them as: names are looked up once per distinct symbol, not once per child.
+    private var nested: [(symbol: Int, key: NestedKey?, text: String)] = []
+    private var nestedSymbol = -1
+    private var nestedKeys: [NestedKey??] = []
+
+    /// The children of `product_detail` and `shipping` that Onbrand reads.
+    enum NestedKey: String {
+        case sectionName = "section_name", attributeName = "attribute_name", attributeValue = "attribute_value"
+        case country, region, service, price
+    }
 
     mutating func start() {
         atomID = nil
@@ -189,17 +200,18 @@ struct MerchantRecordBuilder {
     }
 
     mutating func elementStarted(_ reader: XMLRecordReader, symbol: Int, depth: Int, attributes: [XMLAttribute]) {
-        if depth == 2 { nestedName = reader.name(of: symbol).localName }
+        if depth == 2 { nestedSymbol = symbol }
         guard depth == 1 else { return }
         field = symbol
         fieldAttributes = attributes
-        nested.removeAll(keepingCapacity: true)
+        // Most fields have no children: emptying an empty array still cost a generic call.
+        if !nested.isEmpty { nested.removeAll(keepingCapacity: true) }
     }
 
     /// Returns the symbol and namespace of a field in a foreign namespace, for the caller to report.
-    mutating func elementEnded(_ reader: XMLRecordReader, depth: Int, text: String?) -> (symbol: Int, namespace: String)? {
+    mutating func elementEnded(_ reader: XMLRecordReader, depth: Int, text: consuming String?) -> (symbol: Int, namespace: String)? {
         if depth == 2, let text, field >= 0 {
-            nested.append((nestedName, text))
+            nested.append((nestedSymbol, nestedKey(reader, of: nestedSymbol), text))
         } else if depth == 1, field >= 0 {
             defer { field = -1 }
             return finishField(reader, field, text: text ?? "")
@@ -215,6 +227,14 @@ struct MerchantRecordBuilder {
         return finished
     }
 
+    private mutating func nestedKey(_ reader: XMLRecordReader, of symbol: Int) -> NestedKey? {
+        if symbol < nestedKeys.count, let key = nestedKeys[symbol] { return key }
+        let key = NestedKey(rawValue: reader.name(of: symbol).localName)
+        if symbol >= nestedKeys.count { nestedKeys += Array(repeating: nil, count: symbol - nestedKeys.count + 1) }
+        nestedKeys[symbol] = .some(key)
+        return key
+    }
+
     private mutating func kind(_ reader: XMLRecordReader, of symbol: Int) -> FieldKind {
         if symbol < fieldKinds.count, let kind = fieldKinds[symbol] { return kind }
         let name = reader.name(of: symbol)
@@ -222,7 +242,7 @@ struct MerchantRecordBuilder {
         let kind: FieldKind
         switch name.namespaceURI {
         case XMLNamespace.googleBase?:
-            kind = .merchant(MerchantAttribute(rawValue: name.localName), name.localName)
+            kind = MerchantAttribute(rawValue: name.localName).map { .merchant($0) } ?? .extra
         case nil where name.localName == "guid":
             kind = .guid
         case _ where isAtom && name.localName == "id":
@@ -232,16 +252,14 @@ struct MerchantRecordBuilder {
         case _ where isAtom && name.localName == "link":
             kind = .atomLink
         default:
-            kind =
-                name.namespaceURI == nil || isAtom
-                ? .merchant(MerchantAttribute(rawValue: name.localName), name.localName) : .foreign(name.namespaceURI ?? "")
+            kind = name.namespaceURI == nil || isAtom ? MerchantAttribute(rawValue: name.localName).map { .merchant($0) } ?? .extra : .foreign
         }
         if symbol >= fieldKinds.count { fieldKinds += Array(repeating: nil, count: symbol - fieldKinds.count + 1) }
         fieldKinds[symbol] = kind
         return kind
     }
 
-    private mutating func finishField(_ reader: XMLRecordReader, _ symbol: Int, text: String) -> (symbol: Int, namespace: String)? {
+    private mutating func finishField(_ reader: XMLRecordReader, _ symbol: Int, text: consuming String) -> (symbol: Int, namespace: String)? {
         switch kind(reader, of: symbol) {
         case .atomID: atomID = text.isEmpty ? nil : text
         case .guid: guid = text.isEmpty ? nil : text
@@ -251,28 +269,27 @@ struct MerchantRecordBuilder {
             if rel == "alternate", let href = fieldAttributes.first(where: { $0.name.localName == "href" })?.value {
                 fields.set(.link, href)
             }
-        case .foreign(let namespace):
+        case .foreign:
             fields.addExtra(reader.displayName(of: symbol), text)
-            return (symbol, namespace)
-        case .merchant(let attribute, let name):
-            guard !nested.isEmpty else {
-                if attribute == .link, text.isEmpty, let href = fieldAttributes.first(where: { $0.name.localName == "href" })?.value {
-                    fields.set(.link, href)
-                } else if let attribute {
-                    fields.set(attribute, text)
-                } else {
-                    fields.addExtra(name, text)
-                }
-                return nil
+            return (symbol, reader.name(of: symbol).namespaceURI ?? "")
+        case .merchant(let attribute) where nested.isEmpty:
+            if attribute == .link, text.isEmpty, let href = fieldAttributes.first(where: { $0.name.localName == "href" })?.value {
+                fields.set(.link, href)
+            } else {
+                fields.set(attribute, text)
             }
-            func value(_ key: String) -> String? { nested.first { $0.name == key }?.text }
-            switch name {
-            case "product_detail":
-                fields.addDetail(section: value("section_name"), name: value("attribute_name"), value: value("attribute_value"))
-            case "shipping":
-                fields.addShipping(country: value("country"), region: value("region"), service: value("service"), price: value("price"))
+        case .extra where nested.isEmpty:
+            fields.addExtra(reader.name(of: symbol).localName, text)
+        case .merchant, .extra:
+            func value(_ key: NestedKey) -> String? { nested.first { $0.key == key }?.text }
+            switch kind(reader, of: symbol) {
+            case .merchant(.productDetail):
+                fields.addDetail(section: value(.sectionName), name: value(.attributeName), value: value(.attributeValue))
+            case .merchant(.shipping):
+                fields.addShipping(country: value(.country), region: value(.region), service: value(.service), price: value(.price))
             default:
-                for entry in nested { fields.addExtra("\(name).\(entry.name)", entry.text) }
+                let name = reader.name(of: symbol).localName
+                for entry in nested { fields.addExtra("\(name).\(reader.name(of: entry.symbol).localName)", entry.text) }
             }
         }
         return nil

@@ -14,6 +14,18 @@ enum MerchantAttribute: String, CaseIterable {
     case customLabel3 = "custom_label_3", customLabel4 = "custom_label_4"
     case productHighlight = "product_highlight", productDetail = "product_detail", shipping
     case contentLanguage = "content_language", currency
+
+    /// 0 to 4 for `custom_label_0` … `custom_label_4`.
+    var customLabelIndex: Int {
+        switch self {
+        case .customLabel0: 0
+        case .customLabel1: 1
+        case .customLabel2: 2
+        case .customLabel3: 3
+        case .customLabel4: 4
+        default: preconditionFailure("\(rawValue) is not a custom label")
+        }
+    }
 }
 
 extension String {
@@ -28,7 +40,9 @@ struct ProductFields {
     private(set) var product = Product(id: "")
     /// A currency given apart from the price (legacy Google Base `g:currency`).
     private var separateCurrency: String?
-    private var rawPrices: [(field: WritableKeyPath<Product, Price?>, text: String)] = []
+    /// Prices as written, parsed in ``build()`` once the separate currency is known. Named by a
+    /// flag, not a key path: reading the product through a key path copied it whole.
+    private var rawPrices: [(isSale: Bool, text: String)] = []
     private(set) var problems: [(message: String, hint: String)] = []
 
     /// Merchant Center attribute names that map to a field.
@@ -44,7 +58,7 @@ struct ProductFields {
     }
 
     /// Sets one single-valued or repeated attribute. The first value of a single-valued field wins.
-    mutating func set(_ attribute: MerchantAttribute, _ rawValue: String) {
+    mutating func set(_ attribute: MerchantAttribute, _ rawValue: consuming String) {
         let value = rawValue.trimmingXMLWhitespace()
         guard !value.isEmpty else { return }
         switch attribute {
@@ -54,8 +68,8 @@ struct ProductFields {
         case .link: if product.link == nil { product.link = value }
         case .imageLink: if product.imageLink == nil { product.imageLink = value }
         case .additionalImageLink: product.additionalImageLinks.append(value)
-        case .price: rawPrices.append((\.price, value))
-        case .salePrice: rawPrices.append((\.salePrice, value))
+        case .price: rawPrices.append((false, value))
+        case .salePrice: rawPrices.append((true, value))
         case .availability:
             let isCanonical = value.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (0x61...0x7A).contains($0) }
             if product.availability == nil { product.availability = isCanonical ? value : value.lowercased().replacingOccurrences(of: " ", with: "_") }
@@ -73,7 +87,7 @@ struct ProductFields {
         case .ageGroup: if product.ageGroup == nil { product.ageGroup = value.lowercasedIfNeeded }
         case .itemGroupID: if product.itemGroupID == nil { product.itemGroupID = value }
         case .customLabel0, .customLabel1, .customLabel2, .customLabel3, .customLabel4:
-            let index = Int(String(attribute.rawValue.last!))!
+            let index = attribute.customLabelIndex
             if product.customLabels.count <= index {
                 product.customLabels += Array(repeating: nil, count: index + 1 - product.customLabels.count)
             }
@@ -103,21 +117,21 @@ struct ProductFields {
                 service: service?.trimmingXMLWhitespace(), price: price.flatMap { Price(parsing: $0) }))
     }
 
-    mutating func addExtra(_ name: String, _ value: String) {
+    mutating func addExtra(_ name: String, _ value: consuming String) {
         let value = value.trimmingXMLWhitespace()
         if !value.isEmpty { product.extraAttributes.append(Product.Attribute(name: name, value: value)) }
     }
 
     /// The finished product, or `nil` when it has no ID. Price problems land in ``problems``.
     mutating func build() -> Product? {
-        for (field, text) in rawPrices where product[keyPath: field] == nil {
+        for (isSale, text) in rawPrices where (isSale ? product.salePrice : product.price) == nil {
             if let price = Price(parsing: text, defaultCurrency: separateCurrency) {
-                product[keyPath: field] = price
+                if isSale { product.salePrice = price } else { product.price = price }
             } else {
                 problems.append(
                     ("price \"\(text)\" is not an amount and a currency",
                         "write it as Merchant Center does, e.g. \"159.00 USD\""))
-                product.extraAttributes.append(Product.Attribute(name: field == \.price ? "price" : "sale_price", value: text))
+                product.extraAttributes.append(Product.Attribute(name: isSale ? "sale_price" : "price", value: text))
             }
         }
         guard let id else { return nil }

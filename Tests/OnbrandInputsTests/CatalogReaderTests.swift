@@ -241,6 +241,16 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ("159.00 USD", "159.00|USD"), ("USD 159.00", "159.00|USD"), ("159.00", "159.00|GBP"), ("1.299,00 EUR", "1.299,00|EUR"),
+        ("159.00  USD", "159.00|USD"), ("-5 EUR", "-5|EUR"), ("159.00 usd", nil), ("159.00 USD extra", nil), ("abc", nil), ("", nil),
+        ("159.00 ", nil), (" 159.00", nil), ("€159", nil), ("12 EURO", nil), ("EUR", nil), ("9.9.9 XYZ", "9.9.9|XYZ"), ("9\u{A0}EUR", nil),
+    ] as [(String, String?)])
+    func pricesParseAsMerchantCenterWritesThem(_ text: String, _ expected: String?) {
+        let price = Price(parsing: text, defaultCurrency: "GBP")
+        #expect(price.map { "\($0.amount)|\($0.currency ?? "-")" } == expected, "\(text.debugDescription)")
+    }
+
     @Test func invalidUTF8InJSONIsLocated() throws {
         try TestFiles.withTemporaryDirectory { directory in
             let path = try TestFiles.write(bytes: Array("[{\"id\": \"A\", \"title\": \"Caf".utf8) + [0xE9] + Array(" au lait\"}]".utf8), to: "bad.json", in: directory)

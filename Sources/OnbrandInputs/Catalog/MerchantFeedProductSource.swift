@@ -203,7 +203,8 @@ struct MerchantRecordBuilder {
         if depth == 2 { nestedSymbol = symbol }
         guard depth == 1 else { return }
         field = symbol
-        fieldAttributes = attributes
+        // Most fields have no attributes: no retain and release of the empty array for them.
+        if !attributes.isEmpty || !fieldAttributes.isEmpty { fieldAttributes = attributes }
         // Most fields have no children: emptying an empty array still cost a generic call.
         if !nested.isEmpty { nested.removeAll(keepingCapacity: true) }
     }

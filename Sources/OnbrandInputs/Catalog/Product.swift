@@ -107,29 +107,35 @@ public struct Price: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Parses `159.00 USD`, `USD 159.00`, `159.00` or `1.299,00 EUR` (the amount is kept as written).
     public init?(parsing text: String, defaultCurrency: String? = nil) {
-        func isCurrency(_ part: Substring.UTF8View) -> Bool { part.count == 3 && part.allSatisfy { (0x41...0x5A).contains($0) } }
-        func isAmount(_ part: Substring.UTF8View) -> Bool {
-            part.contains { (0x30...0x39).contains($0) }
-                && part.allSatisfy { (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2C || $0 == 0x2D }
+        // On the bytes in place: through `Substring.UTF8View` every step was a call, for the
+        // two or three prices of every product of a feed.
+        func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (amount: Range<Int>, currency: Range<Int>?)? {
+            func isCurrency(_ range: Range<Int>) -> Bool { range.count == 3 && bytes[range].allSatisfy { (0x41...0x5A).contains($0) } }
+            func isAmount(_ range: Range<Int>) -> Bool {
+                bytes[range].contains { (0x30...0x39).contains($0) }
+                    && bytes[range].allSatisfy { (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2C || $0 == 0x2D }
+            }
+            guard let space = bytes.firstIndex(of: 0x20) else { return isAmount(0..<bytes.count) ? (0..<bytes.count, nil) : nil }
+            var rest = space + 1
+            while rest < bytes.count, bytes[rest] == 0x20 { rest += 1 }
+            let (first, second) = (0..<space, rest..<bytes.count)
+            guard !second.isEmpty, !bytes[second].contains(0x20) else { return nil }
+            if isAmount(first), isCurrency(second) { return (first, second) }
+            if isCurrency(first), isAmount(second) { return (second, first) }
+            return nil
         }
-        let utf8 = text.utf8
-        guard let space = utf8.firstIndex(of: 0x20) else {
-            guard isAmount(Substring(text).utf8) else { return nil }
+        let parsed = text.utf8.withContiguousStorageIfAvailable(parse) ?? Array(text.utf8).withUnsafeBufferPointer(parse)
+        guard let (amount, currency) = parsed else { return nil }
+        guard let currency else {
             self.init(amount: text, currency: defaultCurrency)
             return
         }
-        var rest = utf8.index(after: space)
-        while rest < utf8.endIndex, utf8[rest] == 0x20 { rest = utf8.index(after: rest) }
-        let first = Substring(text)[..<space]
-        let second = Substring(text)[rest...]
-        guard !second.isEmpty, !second.utf8.contains(0x20) else { return nil }
-        if isAmount(first.utf8), isCurrency(second.utf8) {
-            self.init(amount: String(first), currency: String(second))
-        } else if isCurrency(first.utf8), isAmount(second.utf8) {
-            self.init(amount: String(second), currency: String(first))
-        } else {
-            return nil
+        // Both parts are ASCII (digits and signs, three capitals).
+        func part(_ range: Range<Int>) -> String {
+            let utf8 = text.utf8
+            return String(utf8[utf8.index(utf8.startIndex, offsetBy: range.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: range.upperBound)])!
         }
+        self.init(amount: part(amount), currency: part(currency))
     }
 
     public var description: String { currency.map { "\(amount) \($0)" } ?? amount }
@@ -147,8 +153,8 @@ public enum FileNameSafety {
     public static func problem(with name: String) -> String? {
         // Fast path: letters, digits, '-' and '_' only, not too long: safe (reserved names aside).
         let utf8 = name.utf8
-        if !utf8.isEmpty, utf8.count <= 200, utf8.count > 4 || !utf8.allSatisfy({ (0x41...0x5A).contains($0 & 0xDF) || (0x30...0x39).contains($0) }),
-            utf8.allSatisfy({ byte in
+        if !utf8.isEmpty, utf8.count <= 200, utf8.count > 4 || !name.allUTF8Bytes({ (0x41...0x5A).contains($0 & 0xDF) || (0x30...0x39).contains($0) }),
+            name.allUTF8Bytes({ byte in
                 (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                     || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
             })

@@ -121,8 +121,9 @@ import Testing
     }
 
     /// A worker's memo gives back what it wrote before (strings by their storage, costs by value,
-    /// the generation config): with more strings and costs than it has slots, met in every order,
-    /// each line is the very line written without a memo.
+    /// the generation config, report sections by place): with more strings and costs than it has
+    /// slots, met in every order, and sections that differ from the last at their place in any
+    /// one field, each line is the very line written without a memo.
     @Test func linesWrittenWithTheMemoAreTheLinesWrittenWithout() throws {
         let texts = (0..<600).map { "Rule \($0): \"keep\" the product in focus,\tnever on a white sweep; Größe 東京 \($0 * 7)" }
         let configs = [
@@ -142,8 +143,16 @@ import Testing
                 PlanLineWriter.requestLine(unit: unit, model: "m", request: request, memo: memo)
                     == PlanLineWriter.requestLine(unit: unit, model: "m", request: request))
             let cost = Double(Int.random(in: 1...5_000, using: &random)) * 0.000_031_7
+            // Few values a field, so that a section often matches the last at its place but for one field.
+            func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &random)] }
+            let sections = (0..<Int.random(in: 0...4, using: &random)).map { _ in
+                BudgetReport.Section(
+                    id: pick(["brand-core", "product-facts", "a \"quoted\" id", "reference-images-of-the-brand"]), priority: pick(["required", "low"]),
+                    kind: pick(["text", "reference-images"]), outcome: pick([.included, .trimmed, .dropped]), tokens: pick([199, 63]),
+                    fullTokens: pick([199, 2302]), reason: pick([nil, "over budget", "low priority"]))
+            }
             let report = BudgetReport(
-                inputLimit: 131_072, outputReserve: 1880, sections: [], inputTextTokens: round, inputImages: 0, inputImageTokens: 0,
+                inputLimit: 131_072, outputReserve: 1880, sections: sections, inputTextTokens: round, inputImages: 0, inputImageTokens: 0,
                 outputImageTokens: 1680, outputTextTokens: 200, costUSD: cost, batchCostUSD: cost / 2, isExact: false, needsExactCount: false)
             #expect(
                 PlanLineWriter.reportLine(unit: unit, model: "m", failure: nil, budget: report, memo: memo)

@@ -212,13 +212,23 @@ struct PlanLineWriter: ~Copyable {
         literal(#","sections":["#)
         // Through the buffer: `enumerated()` copied each section, retaining its strings.
         report.sections.withUnsafeBufferPointer { sections in
-            for index in sections.indices { section(sections[index], isFirst: index == 0) }
+            for index in sections.indices {
+                if index > 0 { append(UInt8(ascii: ",")) }
+                section(sections[index], at: index)
+            }
         }
         literal("]}")
     }
 
-    private mutating func section(_ section: BudgetReport.Section, isFirst: Bool) {
-        literal(isFirst ? #"{"fullTokens":"# : #",{"fullTokens":"#)
+    /// A report's section: as the bytes the memo kept when it is the same as the last unit's
+    /// section at that place (the brand's texts and images are, unit after unit), else written.
+    private mutating func section(_ section: BudgetReport.Section, at index: Int) {
+        if let memo, let bytes = memo.writtenSection(section, at: index) {
+            append(bytes)
+            return
+        }
+        let start = buffer.count
+        literal(#"{"fullTokens":"#)
         int(section.fullTokens)
         literal(#","id":"#)
         string(section.id)
@@ -235,6 +245,7 @@ struct PlanLineWriter: ~Copyable {
         literal(#","tokens":"#)
         int(section.tokens)
         literal("}")
+        memo?.remember(section, at: index, written: UnsafeBufferPointer(rebasing: buffer.written[start...]))
     }
 
     // MARK: - JSON
@@ -494,6 +505,7 @@ final class EncodingMemo {
         seen.deallocate()
         numberBits.deallocate()
         numberTexts.deallocate()
+        for section in writtenSections { section.storage.deallocate() }
     }
 
     /// The escaped bytes of `text` (quotes included) if it was escaped before; `nil` when it
@@ -550,6 +562,49 @@ final class EncodingMemo {
             (text + 1).initialize(from: made, count: made.count)
         }
         return UnsafeBufferPointer(start: text + 1, count: Int(text[0]))
+    }
+
+    // MARK: Report sections, by place
+
+    /// The section last written at each place of a report, and its bytes (in memory of the
+    /// memo's own, so that they can be lent).
+    private struct WrittenSection {
+        var section: BudgetReport.Section
+        var storage: UnsafeMutableBufferPointer<UInt8>
+        var count: Int
+    }
+    @exclusivity(unchecked) private var writtenSections: [WrittenSection] = []
+
+    /// The bytes of `section` if it is the same as the section last written at `index`.
+    func writtenSection(_ section: BudgetReport.Section, at index: Int) -> UnsafeBufferPointer<UInt8>? {
+        guard index < writtenSections.count else { return nil }
+        return writtenSections.withUnsafeBufferPointer { written in
+            let last = written.baseAddress! + index
+            // The numbers first: a product's own sections differ there, and fail fast.
+            guard last.pointee.section.tokens == section.tokens, last.pointee.section.fullTokens == section.fullTokens,
+                last.pointee.section.outcome == section.outcome, last.pointee.section.id == section.id,
+                last.pointee.section.kind == section.kind, last.pointee.section.priority == section.priority,
+                last.pointee.section.reason == section.reason
+            else { return nil }
+            return UnsafeBufferPointer(rebasing: last.pointee.storage[..<last.pointee.count])
+        }
+    }
+
+    /// Keeps `written`, the bytes of `section`, as the last written at `index`.
+    func remember(_ section: BudgetReport.Section, at index: Int, written: UnsafeBufferPointer<UInt8>) {
+        guard index <= writtenSections.count else { return }
+        if index == writtenSections.count {
+            writtenSections.append(WrittenSection(section: section, storage: .allocate(capacity: 256), count: 0))
+        }
+        writtenSections.withUnsafeMutableBufferPointer { sections in
+            if sections[index].storage.count < written.count {
+                sections[index].storage.deallocate()
+                sections[index].storage = .allocate(capacity: written.count * 2)
+            }
+            _ = sections[index].storage.initialize(fromContentsOf: written)
+            sections[index].count = written.count
+            sections[index].section = section
+        }
     }
 
     // MARK: The generation config

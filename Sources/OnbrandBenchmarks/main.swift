@@ -100,25 +100,39 @@ if arguments.first == "plan-stages", arguments.count == 4 {
         products.count, planning, encoding, bytes / products.count))
     exit(0)
 }
-if arguments.first == "plan", arguments.count == 4 {
-    // plan FEED BRAND_DIR TEMPLATE: every product × the template × the brand's first locale,
-    // written as a plan to a temporary directory; ingest alone is timed first, in the same run.
+if arguments.first == "plan", arguments.count == 4 || (arguments.count == 6 && arguments.dropFirst(4).first == "--rounds") {
+    // plan FEED BRAND_DIR TEMPLATE [--rounds N]: every product × the template × the brand's first
+    // locale, written as a plan to a temporary directory; ingest alone is timed first, in the same
+    // run. With rounds, ingest and plan alternate N times: one line a round, then a line of medians
+    // (this machine's speed wanders from one run to the next; the ratio of one pair is noisy).
     let feed = arguments[arguments.startIndex + 1]
     let brand = try BrandLoader.loadOrThrow(arguments[arguments.startIndex + 2])
     let template = try TemplateLoader.loadOrThrow(arguments[arguments.startIndex + 3])
-    let cpuBeforeIngest = cpuSeconds()
-    let ingestOnly = try ingest(feed)
-    let ingestCPU = cpuSeconds() - cpuBeforeIngest
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-plan-bench-\(getpid())")
-    // Removed by hand before `exit`, which skips `defer`: each run writes half a gigabyte.
-    func removePlan() { try? FileManager.default.removeItem(at: directory) }
-    let start = ContinuousClock.now
-    let cpuBeforePlan = cpuSeconds()
-    let planner = Planner(brand: brand)
-    let writer = try PlanWriter(directory: directory)
-    let reader = try CatalogReader(contentsOf: feed)
-    let locale = brand.localeCodes[0]
-    do {
+    let rounds = arguments.count == 6 ? max(Int(arguments[arguments.startIndex + 5]) ?? 1, 1) : 1
+    struct Round {
+        var units = 0, failed = 0
+        var seconds = 0.0, ingestSeconds = 0.0, cpuSeconds = 0.0, ingestCPUSeconds = 0.0, requestsMegabytes = 0.0
+        var ratio: Double { seconds / ingestSeconds }
+        var line: String {
+            String(format: "{\"benchmark\":\"plan\",\"units\":%d,\"failed\":%d,\"seconds\":%.3f,\"unitsPerSecond\":%.0f,\"ingestSeconds\":%.3f,\"ratioToIngest\":%.2f,\"cpuSeconds\":%.2f,\"ingestCPUSeconds\":%.2f,\"requestsMegabytes\":%.1f,\"peakRSSMegabytes\":%.1f}",
+                units, failed, seconds, Double(units) / seconds, ingestSeconds, ratio, cpuSeconds, ingestCPUSeconds, requestsMegabytes,
+                Double(peakRSSKilobytes()) / 1024)
+        }
+    }
+    func planRound() throws -> Round {
+        var round = Round()
+        let cpuBeforeIngest = cpuSeconds()
+        round.ingestSeconds = try ingest(feed).seconds
+        round.ingestCPUSeconds = cpuSeconds() - cpuBeforeIngest
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("onbrand-plan-bench-\(getpid())")
+        // Removed by hand, also before `exit`, which skips `defer`: each round writes half a gigabyte.
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let start = ContinuousClock.now
+        let cpuBeforePlan = cpuSeconds()
+        let planner = Planner(brand: brand)
+        let writer = try PlanWriter(directory: directory)
+        let reader = try CatalogReader(contentsOf: feed)
+        let locale = brand.localeCodes[0]
         let workers = Int(ProcessInfo.processInfo.environment["PLAN_WORKERS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
         try ParallelPlanning.run(planner: planner, writer: writer, workers: workers) {
             // Not `.map`: its closure borrows the product, and the unit would take a copy.
@@ -127,21 +141,36 @@ if arguments.first == "plan", arguments.count == 4 {
         }
         let summary = try writer.finish()
         let elapsed = ContinuousClock.now - start
-        let planCPU = cpuSeconds() - cpuBeforePlan
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        round.cpuSeconds = cpuSeconds() - cpuBeforePlan
+        round.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        round.units = summary.units
+        round.failed = summary.failed
         let bytes = (try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("requests.jsonl").path)[.size] as? NSNumber)?.intValue ?? 0
-        print(String(format: "{\"benchmark\":\"plan\",\"units\":%d,\"failed\":%d,\"seconds\":%.3f,\"unitsPerSecond\":%.0f,\"ingestSeconds\":%.3f,\"ratioToIngest\":%.2f,\"cpuSeconds\":%.2f,\"ingestCPUSeconds\":%.2f,\"requestsMegabytes\":%.1f,\"peakRSSMegabytes\":%.1f}",
-            summary.units, summary.failed, seconds, Double(summary.units) / seconds, ingestOnly.seconds, seconds / ingestOnly.seconds, planCPU, ingestCPU,
-            Double(bytes) / 1e6, Double(peakRSSKilobytes()) / 1024))
-    } catch {
-        removePlan()
-        throw error
+        round.requestsMegabytes = Double(bytes) / 1e6
+        return round
     }
-    removePlan()
+    var done: [Round] = []
+    for _ in 0..<rounds {
+        done.append(try planRound())
+        if rounds > 1 { print(done[done.count - 1].line) }
+    }
+    func median(_ value: (Round) -> Double) -> Double {
+        let sorted = done.map(value).sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+    if rounds == 1 {
+        print(done[0].line)
+    } else {
+        // Each figure is the median of its own column; `ratioToIngest` is the median of the rounds' ratios.
+        let ratios = done.map(\.ratio).sorted()
+        print(String(format: "{\"benchmark\":\"plan\",\"rounds\":%d,\"units\":%d,\"failed\":%d,\"seconds\":%.3f,\"ingestSeconds\":%.3f,\"ratioToIngest\":%.2f,\"minRatio\":%.2f,\"maxRatio\":%.2f,\"roundsAtOrUnder2\":%d,\"cpuSeconds\":%.2f,\"ingestCPUSeconds\":%.2f,\"peakRSSMegabytes\":%.1f}",
+            rounds, done[0].units, done[0].failed, median(\.seconds), median(\.ingestSeconds), median(\.ratio), ratios[0], ratios[ratios.count - 1],
+            ratios.filter { $0 <= 2.0 }.count, median(\.cpuSeconds), median(\.ingestCPUSeconds), Double(peakRSSKilobytes()) / 1024))
+    }
     exit(0)
 }
 guard arguments.first == "ingest", let path = arguments.dropFirst().first else {
-    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR OUT.swift | tokenize MODEL FILE... | plan FEED BRAND TEMPLATE | client --base-url URL --out DIR [--count N] [--concurrency C] [--size S]\n".utf8))
+    FileHandle.standardError.write(Data("usage: onbrand-benchmarks ingest FEED.xml [--repeat N] | calibrate-estimator MODEL CORPUS_DIR OUT.swift | tokenize MODEL FILE... | plan FEED BRAND TEMPLATE [--rounds N] | client --base-url URL --out DIR [--count N] [--concurrency C] [--size S]\n".utf8))
     exit(64)
 }
 var repeats = 1

@@ -251,6 +251,30 @@ import Testing
         #expect(price.map { "\($0.amount)|\($0.currency ?? "-")" } == expected, "\(text.debugDescription)")
     }
 
+    /// The reader clears one record's fields in place for the next: nothing of an item, with or
+    /// without an ID, reaches the item after it.
+    @Test func nothingOfAnItemCarriesIntoTheNext() throws {
+        let feed = """
+            <rss xmlns:g="http://base.google.com/ns/1.0"><channel>
+            <item><g:title>No ID</g:title><g:price>9.00 EUR</g:price><g:currency>EUR</g:currency><g:custom_label_2>x</g:custom_label_2>
+              <g:product_detail><g:attribute_name>Fit</g:attribute_name><g:attribute_value>Slim</g:attribute_value></g:product_detail></item>
+            <item><g:id>A</g:id><g:title>First</g:title><g:sale_price>5</g:sale_price><g:currency>GBP</g:currency><g:price>bad</g:price></item>
+            <item><g:id>B</g:id><g:price>7</g:price></item>
+            </channel></rss>
+            """
+        try TestFiles.withTemporaryDirectory { directory in
+            let reader = try CatalogReader(contentsOf: try TestFiles.write(feed, to: "feed.xml", in: directory))
+            let products = try reader.readAll()
+            #expect(reader.diagnostics.contains { $0.message.contains("no product ID") })
+            #expect(reader.diagnostics.contains { $0.message.contains("\"bad\"") })
+            #expect(products.map(\.id) == ["A", "B"])
+            #expect(products[0].title == "First" && products[0].details.isEmpty && products[0].customLabels.isEmpty)
+            #expect(products[0].salePrice == Price(amount: "5", currency: "GBP") && products[0].price == nil)
+            #expect(products[1].title == nil && products[1].salePrice == nil && products[1].extraAttributes.isEmpty)
+            #expect(products[1].price == Price(amount: "7", currency: nil))
+        }
+    }
+
     @Test func invalidUTF8InJSONIsLocated() throws {
         try TestFiles.withTemporaryDirectory { directory in
             let path = try TestFiles.write(bytes: Array("[{\"id\": \"A\", \"title\": \"Caf".utf8) + [0xE9] + Array(" au lait\"}]".utf8), to: "bad.json", in: directory)

@@ -47,6 +47,8 @@ struct ProductFields {
     private(set) var product = Product(id: "")
     /// A currency given apart from the price (legacy Google Base `g:currency`).
     private var separateCurrency: String?
+    /// ``build()`` moved the product out and left an empty one.
+    private var isProductTaken = false
     /// Prices as written, parsed in ``build()`` once the separate currency is known. Named by a
     /// flag, not a key path: reading the product through a key path copied it whole.
     private var rawPrices: [(isSale: Bool, text: String)] = []
@@ -129,6 +131,17 @@ struct ProductFields {
         if !value.isEmpty { product.extraAttributes.append(Product.Attribute(name: name, value: value)) }
     }
 
+    /// Ready for another record, the arrays' storage kept. After ``build()`` moved a product
+    /// out, the product is empty already.
+    mutating func clearForNextRecord() {
+        if !isProductTaken { product = Product(id: "") }
+        isProductTaken = false
+        id = nil
+        separateCurrency = nil
+        if !rawPrices.isEmpty { rawPrices.removeAll(keepingCapacity: true) }
+        if !problems.isEmpty { problems.removeAll(keepingCapacity: true) }
+    }
+
     /// The finished product, or `nil` when it has no ID. Price problems land in ``problems``.
     mutating func build() -> Product? {
         for (isSale, text) in rawPrices where (isSale ? product.salePrice : product.price) == nil {
@@ -142,10 +155,10 @@ struct ProductFields {
             }
         }
         guard let id else { return nil }
-        // Moved out, not copied: a copy would retain and then release every string field.
-        var built = Product(id: id)
-        swap(&built, &product)
-        built.id = id
-        return built
+        // Moved out, not copied: a copy would retain and then release every string field. (Swapped
+        // into a local, then returned, it was still copied once more and the local destroyed.)
+        product.id = id
+        isProductTaken = true
+        return exchange(&product, with: Product(id: ""))
     }
 }

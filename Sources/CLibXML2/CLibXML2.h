@@ -97,6 +97,8 @@ typedef struct onbrand_sax_callbacks {
                            int nb_attributes, const xmlChar *_Nullable *_Nullable attributes);
     void (*_Nonnull end)(void *_Nullable context);
     void (*_Nonnull text)(void *_Nullable context, const xmlChar *_Nonnull bytes, int length);
+    /* CDATA apart from text: in push mode libxml2 checks it less strictly (overlong forms pass) */
+    void (*_Nonnull cdata)(void *_Nullable context, const xmlChar *_Nonnull bytes, int length);
     void (*_Nonnull doctype)(void *_Nullable context);
     void (*_Nonnull reference)(void *_Nullable context, const xmlChar *_Nonnull name);
     onbrand_xml_error_fn _Nonnull error;
@@ -119,6 +121,10 @@ static inline void onbrand_sax_end(void *_Nullable user, const xmlChar *_Nullabl
 static inline void onbrand_sax_text(void *_Nullable user, const xmlChar *_Nonnull bytes, int length) {
     const onbrand_sax_callbacks *cb = (const onbrand_sax_callbacks *)user;
     cb->text(cb->context, bytes, length);
+}
+static inline void onbrand_sax_cdata(void *_Nullable user, const xmlChar *_Nonnull bytes, int length) {
+    const onbrand_sax_callbacks *cb = (const onbrand_sax_callbacks *)user;
+    cb->cdata(cb->context, bytes, length);
 }
 static inline void onbrand_sax_internal_subset(void *_Nullable user, const xmlChar *_Nullable name,
                                                const xmlChar *_Nullable external_id, const xmlChar *_Nullable system_id) {
@@ -145,7 +151,7 @@ static inline xmlParserCtxtPtr _Nullable onbrand_sax_create(onbrand_sax_callback
     sax.startElementNs = onbrand_sax_start;
     sax.endElementNs = onbrand_sax_end;
     sax.characters = onbrand_sax_text;
-    sax.cdataBlock = onbrand_sax_text;
+    sax.cdataBlock = onbrand_sax_cdata;
     sax.internalSubset = onbrand_sax_internal_subset;
     sax.reference = onbrand_sax_reference;
     sax.serror = onbrand_sax_error;

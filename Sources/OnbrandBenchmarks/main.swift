@@ -108,7 +108,11 @@ if arguments.first == "plan", arguments.count == 4 || (arguments.count == 6 && a
     let feed = arguments[arguments.startIndex + 1]
     let brand = try BrandLoader.loadOrThrow(arguments[arguments.startIndex + 2])
     let template = try TemplateLoader.loadOrThrow(arguments[arguments.startIndex + 3])
-    let rounds = arguments.count == 6 ? max(Int(arguments[arguments.startIndex + 5]) ?? 1, 1) : 1
+    let rounds = arguments.count == 6 ? Int(arguments[arguments.startIndex + 5]) ?? 0 : 1
+    guard rounds > 0 else {
+        FileHandle.standardError.write(Data("--rounds wants a whole number of rounds, 1 or more\n".utf8))
+        exit(64)
+    }
     struct Round {
         var units = 0, failed = 0
         var seconds = 0.0, ingestSeconds = 0.0, cpuSeconds = 0.0, ingestCPUSeconds = 0.0, requestsMegabytes = 0.0

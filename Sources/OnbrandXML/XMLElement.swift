@@ -147,11 +147,11 @@ extension String {
 extension String {
     /// A string of bytes already known to be valid UTF-8, not checked again (but in debug builds).
     ///
-    /// For bytes that are valid by construction: libxml2's text, which it has decoded and checked
-    /// itself (a malformed byte stops the parse with an error, before any text holding it is
-    /// delivered), and renders made of `String`s and ASCII. Checking them again went a byte at
-    /// a time once a text left ASCII. The ASCII flag is still worked out: a string without it
-    /// compares and hashes six times slower.
+    /// For the element text of ``XMLRecordReader``, valid by construction: libxml2 decodes and
+    /// checks text itself (a malformed byte stops the parse with an error, before any text holding
+    /// it is delivered), and the record reader checks CDATA, where libxml2's push parser lets
+    /// overlong forms through. Checking again went a byte at a time once a text left ASCII. The
+    /// ASCII flag is still worked out: a string without it compares and hashes six times slower.
     package init(knownValidUTF8 bytes: UnsafeBufferPointer<UInt8>) {
         assert(String(validating: bytes, as: UTF8.self) != nil, "valid UTF-8")
         var span = unsafe UTF8Span(unchecked: bytes.span)

@@ -159,7 +159,8 @@ public final class XMLRecordReader {
                     }
                     var string: String?
                     if event.textEnd > event.textStart {
-                        // libxml2 hands out well-formed UTF-8 only, and trimming took ASCII blanks.
+                        // Well-formed UTF-8: libxml2 checks text, the producer checks CDATA
+                        // (``SAXProducer/cdata(_:)``), and trimming took ASCII blanks only.
                         string = String(knownValidUTF8: UnsafeBufferPointer(rebasing: text[Int(event.textStart)..<Int(event.textEnd)]))
                     }
                     handler.elementEnded(self, depth: depth - recordDepth, text: consume string)
@@ -321,6 +322,9 @@ private final class SAXProducer: @unchecked Sendable {
                     SAXProducer.producer(context).state.pointee.batch.text.append(
                         contentsOf: UnsafeBufferPointer(start: bytes, count: Int(length)))
                 },
+                cdata: { context, bytes, length in
+                    SAXProducer.producer(context).cdata(UnsafeBufferPointer(start: bytes, count: Int(length)))
+                },
                 doctype: { context in
                     let producer = SAXProducer.producer(context)
                     producer.fail(
@@ -436,6 +440,26 @@ private final class SAXProducer: @unchecked Sendable {
         while end > start, isSpace(text[end - 1]) { end -= 1 }
         state.pointee.batch.events.append(RawEvent(isStart: false, textStart: Int32(start), textEnd: Int32(end)))
         state.pointee.textStart = text.count
+    }
+
+    /// A CDATA section's text, checked as UTF-8 first: in push mode libxml2 lets overlong forms
+    /// (`C0 AF`, `E0 80 AF`, `F0 80 80 AF`) through in CDATA, where it rejects them in text, and
+    /// element text becomes a `String` without another check (``XMLRecordReader``).
+    private func cdata(_ bytes: UnsafeBufferPointer<UInt8>) {
+        do {
+            _ = try UTF8Span(validating: bytes.span)
+        } catch {
+            // The parser has read to the end of this block: count back the lines after the bad byte.
+            let offset = min(error.byteOffsets.lowerBound, bytes.count)
+            let linesAfter = bytes[offset...].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+            fail(
+                XMLError(
+                    file: displayName, line: max(currentLine - linesAfter, 1), column: 1,
+                    message: "Input is not proper UTF-8: a CDATA section holds a malformed or overlong sequence",
+                    hint: XMLErrorHints.hint(forCode: 9, message: "")))
+            return
+        }
+        state.pointee.batch.text.append(contentsOf: bytes)
     }
 
     private static func attributes(_ count: Int32, _ raw: UnsafeMutablePointer<UnsafePointer<xmlChar>?>) -> [XMLAttribute] {

@@ -147,7 +147,8 @@ import Testing
             func pick<T>(_ values: [T]) -> T { values[Int.random(in: 0..<values.count, using: &random)] }
             let sections = (0..<Int.random(in: 0...4, using: &random)).map { _ in
                 BudgetReport.Section(
-                    id: pick(["brand-core", "product-facts", "a \"quoted\" id", "reference-images-of-the-brand"]), priority: pick(["required", "low"]),
+                    id: pick(["brand-core", "product-facts", "a \"quoted\" id", "reference-images-of-the-brand", "caf\u{E9}", "cafe\u{301}"]),
+                    priority: pick(["required", "low"]),
                     kind: pick(["text", "reference-images"]), outcome: pick([.included, .trimmed, .dropped]), tokens: pick([199, 63]),
                     fullTokens: pick([199, 2302]), reason: pick([nil, "over budget", "low priority"]))
             }

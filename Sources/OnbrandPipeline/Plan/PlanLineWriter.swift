@@ -580,14 +580,28 @@ final class EncodingMemo {
         guard index < writtenSections.count else { return nil }
         return writtenSections.withUnsafeBufferPointer { written in
             let last = written.baseAddress! + index
-            // The numbers first: a product's own sections differ there, and fail fast.
+            // The numbers first: a product's own sections differ there, and fail fast. The template's
+            // id byte for byte: `==` is canonical equivalence, and "é" written as one scalar or as
+            // two must not give the other's bytes. Kind, priority and reason are Onbrand's own ASCII,
+            // for which `==` is byte equality (and cheaper: it stops at identical storage).
             guard last.pointee.section.tokens == section.tokens, last.pointee.section.fullTokens == section.fullTokens,
-                last.pointee.section.outcome == section.outcome, last.pointee.section.id == section.id,
-                last.pointee.section.kind == section.kind, last.pointee.section.priority == section.priority,
-                last.pointee.section.reason == section.reason
+                last.pointee.section.outcome == section.outcome, last.pointee.section.kind == section.kind,
+                last.pointee.section.priority == section.priority, last.pointee.section.reason == section.reason,
+                Self.sameBytes(last.pointee.section.id, section.id)
             else { return nil }
             return UnsafeBufferPointer(rebasing: last.pointee.storage[..<last.pointee.count])
         }
+    }
+
+    /// Whether two strings have the same UTF-8 bytes, compared in place (`utf8.elementsEqual`
+    /// stepped through indices: it cost half again the encoding).
+    private static func sameBytes(_ left: String, _ right: String) -> Bool {
+        let same = left.utf8.withContiguousStorageIfAvailable { left -> Bool? in
+            right.utf8.withContiguousStorageIfAvailable { right in
+                left.count == right.count && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+            }
+        }
+        return (same ?? nil) ?? left.utf8.elementsEqual(right.utf8)
     }
 
     /// Keeps `written`, the bytes of `section`, as the last written at `index`.
